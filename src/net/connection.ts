@@ -1,0 +1,180 @@
+/**
+ * One TCP connection between a client and the server, carrying frames (see xmpp/wire.ts) in order in
+ * both directions while it lives.
+ *
+ * Simplifications, on purpose: delivery is per frame, not per segment; a graceful close (FIN) travels
+ * behind the data like any frame; a reset is noticed by both ends one one-way latency after it
+ * happens; there are no kernel buffers, so a frozen reader holds frames without ever blocking the
+ * writer (the server's send timeout therefore never fires here).
+ */
+import type { Engine, Timer } from '../engine/engine.js';
+import type { TraceRecorder } from '../trace/recorder.js';
+import { type Frame, StreamClose, frameName, isElementFrame } from '../xmpp/wire.js';
+import type { NetPath } from './path.js';
+
+export interface ConnectionEnd {
+  /** A frame arrived. */
+  onFrame(frame: Frame): void;
+  /** The connection is gone for this end: `reason` is what the socket reported. */
+  onClose(reason: string): void;
+}
+
+export type Side = 'client' | 'server';
+
+class Direction {
+  lastDeliveryAt = 0;
+  /** Frames held by an outage or a frozen reader, in order. */
+  held: Frame[] = [];
+  giveUpTimer: Timer | undefined = undefined;
+  constructor(readonly toward: Side) {}
+}
+
+export class Connection {
+  /** The two ends; an end is undefined once it has closed or learned of the close. */
+  clientEnd: ConnectionEnd | undefined;
+  serverEnd: ConnectionEnd | undefined;
+  /** False after a reset: nothing more is carried. */
+  isOpen = true;
+  /** The client application stopped reading (freeze): frames to it are held. */
+  isClientFrozen = false;
+  private readonly toServer = new Direction('server');
+  private readonly toClient = new Direction('client');
+  private readonly blackholeEpoch: number;
+
+  constructor(
+    readonly id: number,
+    readonly path: NetPath,
+    private readonly engine: Engine,
+    private readonly trace: TraceRecorder,
+  ) {
+    this.blackholeEpoch = path.blackholeEpoch;
+  }
+
+  /** Dead for good: caught by a blackhole (still in force or healed since). */
+  get isBlackholed(): boolean {
+    return this.path.blackholeEpoch !== this.blackholeEpoch || this.path.fault === 'blackhole';
+  }
+
+  private endOf(side: Side): ConnectionEnd | undefined {
+    return side === 'client' ? this.clientEnd : this.serverEnd;
+  }
+
+  write(from: Side, frame: Frame): void {
+    if (!this.isOpen || this.endOf(from) === undefined) return;
+    this.transmit(from === 'client' ? this.toServer : this.toClient, frame);
+  }
+
+  private transmit(direction: Direction, frame: Frame): void {
+    if (this.isBlackholed) {
+      this.dropFrame(direction, frame);
+      this.armGiveUp(direction);
+      return;
+    }
+    if (this.path.fault === 'outage' || (direction.toward === 'client' && this.isClientFrozen)) {
+      direction.held.push(frame);
+      if (this.path.fault === 'outage') this.armGiveUp(direction);
+      return;
+    }
+    const at = Math.max(this.engine.now + this.path.transitMs(), direction.lastDeliveryAt);
+    direction.lastDeliveryAt = at;
+    this.engine.at(at, () => this.arrive(direction, frame));
+  }
+
+  private arrive(direction: Direction, frame: Frame): void {
+    if (!this.isOpen) return;
+    if (this.isBlackholed) {
+      this.dropFrame(direction, frame);
+      return;
+    }
+    if (direction.toward === 'client' && this.isClientFrozen) {
+      direction.held.push(frame);
+      return;
+    }
+    this.endOf(direction.toward)?.onFrame(frame);
+  }
+
+  private dropFrame(direction: Direction, frame: Frame): void {
+    const id = isElementFrame(frame) ? (frame.attrs.id as string | undefined) : undefined;
+    if (id === undefined) this.trace.emit({ t: this.engine.now, type: 'net.drop', conn: this.id, toward: direction.toward, name: frameName(frame) });
+    else this.trace.emit({ t: this.engine.now, type: 'net.drop', conn: this.id, toward: direction.toward, name: frameName(frame), id });
+  }
+
+  /** TCP retransmission give-up: the writer (the side opposite `toward`) learns the link is dead. */
+  private armGiveUp(direction: Direction): void {
+    const giveUpMs = this.path.options.tcpGiveUpMs;
+    if (giveUpMs <= 0 || direction.giveUpTimer !== undefined) return;
+    direction.giveUpTimer = this.engine.after(giveUpMs, () => {
+      direction.giveUpTimer = undefined;
+      this.abort(direction.toward === 'client' ? 'server' : 'client', 'ETIMEDOUT');
+    });
+  }
+
+  /** Deliver what an outage or a freeze held back (called by the fault layer on heal/thaw). */
+  release(): void {
+    for (const direction of [this.toServer, this.toClient]) {
+      if (direction.giveUpTimer !== undefined && this.path.fault === 'none') {
+        direction.giveUpTimer.cancel();
+        direction.giveUpTimer = undefined;
+      }
+      if (direction.toward === 'client' && this.isClientFrozen) continue;
+      const held = direction.held;
+      direction.held = [];
+      for (const frame of held) {
+        if (frame === finMarker) this.sendFin(direction);
+        else this.transmit(direction, frame);
+      }
+    }
+  }
+
+  /**
+   * Orderly close from one side (FIN): it travels behind the data, and the other end learns when it
+   * arrives. The closing side stops receiving at once.
+   */
+  close(from: Side, reason = 'closed'): void {
+    if (!this.isOpen || this.endOf(from) === undefined) return;
+    if (from === 'client') this.clientEnd = undefined;
+    else this.serverEnd = undefined;
+    this.trace.emit({ t: this.engine.now, type: 'net.close', conn: this.id, side: from, reason });
+    this.sendFin(from === 'client' ? this.toServer : this.toClient);
+  }
+
+  private sendFin(direction: Direction): void {
+    if (this.isBlackholed) return;
+    if (this.path.fault === 'outage' || (direction.toward === 'client' && this.isClientFrozen)) {
+      direction.held.push(finMarker);
+      return;
+    }
+    const at = Math.max(this.engine.now + this.path.transitMs(), direction.lastDeliveryAt);
+    direction.lastDeliveryAt = at;
+    this.engine.at(at, () => {
+      if (direction.toward === 'client' && this.isClientFrozen) direction.held.push(finMarker);
+      else if (!this.isBlackholed) this.endFor(direction.toward, 'closed');
+    });
+  }
+
+  /** Reset: data in flight is lost; both ends learn after the one-way latency. */
+  reset(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.engine.after(this.path.options.latencyMs, () => {
+      this.endFor('client', 'connection reset');
+      this.endFor('server', 'connection reset');
+    });
+  }
+
+  /** One side gives up on the connection (error, timeout): only that side learns, now. */
+  abort(side: Side, reason: string): void {
+    this.endFor(side, reason);
+  }
+
+  private endFor(side: Side, reason: string): void {
+    const end = this.endOf(side);
+    if (end === undefined) return;
+    if (side === 'client') this.clientEnd = undefined;
+    else this.serverEnd = undefined;
+    end.onClose(reason);
+  }
+}
+
+/** Placeholder for a FIN held back by an outage or freeze, released in order with the data. */
+const finMarker: Frame = new StreamClose();

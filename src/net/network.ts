@@ -1,0 +1,103 @@
+/**
+ * The network: one path per client, the connections over it, and the faults applied to them, either
+ * scripted (a step at a time) or drawn at random from rates per hour (see profile.ts).
+ */
+import type { Engine } from '../engine/engine.js';
+import type { RngStreams } from '../engine/rng.js';
+import type { TraceRecorder } from '../trace/recorder.js';
+import { Connection } from './connection.js';
+import { NetPath, type PathOptions } from './path.js';
+
+export type FaultKind = 'reset' | 'blackhole' | 'outage' | 'freeze' | 'heal' | 'delay';
+
+export interface ServerListener {
+  /** A new connection reached the server (after the one-way latency of the SYN). */
+  accept(connection: Connection): void;
+}
+
+export class Network {
+  private readonly paths = new Map<string, NetPath>();
+  private readonly live = new Map<string, Connection[]>();
+  private connectionSeq = 0;
+  listener: ServerListener | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly rngs: RngStreams,
+    private readonly trace: TraceRecorder,
+  ) {}
+
+  addPath(client: string, options: PathOptions): NetPath {
+    const path = new NetPath(client, options, this.rngs.stream(`net/${client}`));
+    this.paths.set(client, path);
+    this.live.set(client, []);
+    return path;
+  }
+
+  path(client: string): NetPath {
+    const path = this.paths.get(client);
+    if (path === undefined) throw new RangeError(`no network path for client '${client}'`);
+    return path;
+  }
+
+  /**
+   * Open a connection for `client`. `onConnected` runs one round trip later if the path lets the
+   * handshake through; through a blackhole it never runs (the caller's connect timeout decides).
+   */
+  connect(client: string, onConnected: (connection: Connection) => void): Connection {
+    const path = this.path(client);
+    const connection = new Connection(++this.connectionSeq, path, this.engine, this.trace);
+    const connections = this.live.get(client)!;
+    for (let index = connections.length - 1; index >= 0; index--) {
+      const old = connections[index]!;
+      if (old.clientEnd === undefined && old.serverEnd === undefined) connections.splice(index, 1);
+    }
+    connections.push(connection);
+    this.trace.emit({ t: this.engine.now, type: 'net.connect', conn: connection.id, client });
+    const oneWayMs = path.transitMs();
+    this.engine.after(oneWayMs, () => {
+      if (connection.isBlackholed || path.fault === 'outage') return;
+      this.listener?.accept(connection);
+      this.engine.after(path.transitMs(), () => {
+        if (!connection.isBlackholed && connection.isOpen) onConnected(connection);
+      });
+    });
+    return connection;
+  }
+
+  connections(client: string): readonly Connection[] {
+    return this.live.get(client) ?? [];
+  }
+
+  /** Apply a fault to the client's path and its live connections. */
+  fault(client: string, kind: FaultKind, delayMs = 0): void {
+    const path = this.path(client);
+    this.trace.emit({ t: this.engine.now, type: 'net.fault', client, fault: kind });
+    switch (kind) {
+      case 'reset':
+        for (const connection of this.connections(client)) connection.reset();
+        break;
+      case 'blackhole':
+        path.fault = 'blackhole';
+        path.blackholeEpoch++;
+        break;
+      case 'outage':
+        if (path.fault === 'none') path.fault = 'outage';
+        break;
+      case 'freeze':
+        for (const connection of this.connections(client)) connection.isClientFrozen = true;
+        break;
+      case 'delay':
+        path.extraDelayMs = delayMs;
+        break;
+      case 'heal':
+        path.fault = 'none';
+        path.extraDelayMs = 0;
+        for (const connection of this.connections(client)) {
+          connection.isClientFrozen = false;
+          connection.release();
+        }
+        break;
+    }
+  }
+}

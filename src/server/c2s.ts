@@ -1,0 +1,224 @@
+/**
+ * mod_c2s and the bits of net.server_epoll it relies on: the server end of each connection, its
+ * write buffer (flushed once per event-loop turn, after `c2s-pre-ondrain`), the read timeout, the
+ * stream header and features, and the SASL and bind stand-ins.
+ *
+ * Simplified on purpose: SASL is PLAIN only with the scenario's passwords (no TLS, no SCRAM); the
+ * unauthenticated c2s_timeout and the send timeout are not modelled (no kernel buffers, see
+ * net/connection.ts); a stream header is accepted without checking `to`, version or namespaces.
+ */
+import { parse } from 'ltx';
+import type { Timer } from '../engine/engine.js';
+import type { Connection, ConnectionEnd } from '../net/connection.js';
+import { xmlnsBind, xmlnsClient, xmlnsSasl } from '../xmpp/ns.js';
+import { type Element, attr, childNs, el, shallowCopy } from '../xmpp/stanza.js';
+import { type Frame, RawText, StreamClose, StreamOpen, Whitespace } from '../xmpp/wire.js';
+import type { Server } from './server.js';
+import type { Session, SessionConn } from './session.js';
+
+export class C2sConn implements ConnectionEnd, SessionConn {
+  session: Session;
+  private buffer: Frame[] = [];
+  private isFlushScheduled = false;
+  private isClosed = false;
+  private lastReadAt: number;
+  private readTimer: Timer | undefined;
+
+  constructor(
+    private readonly server: Server,
+    readonly connection: Connection,
+    session: Session,
+  ) {
+    this.session = session;
+    this.lastReadAt = server.engine.now;
+    this.armReadTimeout();
+  }
+
+  get connId(): number {
+    return this.connection.id;
+  }
+
+  // ---- writing (server_epoll: buffered, flushed when the socket is writable) ----
+
+  write(frame: Frame): void {
+    if (this.isClosed) return;
+    this.buffer.push(frame);
+    if (!this.isFlushScheduled) {
+      this.isFlushScheduled = true;
+      this.server.engine.after(0, () => this.flush());
+    }
+  }
+
+  /** onwritable: `c2s-pre-ondrain` first (mod_smacks appends its <r/> here), then everything goes out. */
+  private flush(): void {
+    this.isFlushScheduled = false;
+    if (this.isClosed) {
+      this.buffer = [];
+      return;
+    }
+    if (this.server.connSession(this) !== undefined) this.server.hooks.fire('c2s-pre-ondrain', { session: this.session });
+    const frames = this.buffer;
+    this.buffer = [];
+    const server = this.server;
+    for (const frame of frames) {
+      server.traceSend(this.connection.id, frame);
+      this.connection.write('server', frame);
+    }
+  }
+
+  /** conn:close(): buffered data is flushed first, then FIN. No disconnect callback reaches mod_c2s
+   * for a close we started (the session was destroyed or unmapped before). */
+  close(): void {
+    if (this.isClosed) return;
+    if (this.buffer.length > 0) this.flush();
+    this.isClosed = true;
+    this.readTimer?.cancel();
+    this.server.forgetConn(this);
+    this.connection.close('server');
+  }
+
+  // ---- reading ----
+
+  onFrame(frame: Frame): void {
+    if (this.isClosed) return;
+    this.lastReadAt = this.server.engine.now;
+    if (frame instanceof RawText) {
+      this.onRaw(frame.text);
+      return;
+    }
+    if (frame instanceof Whitespace) return;
+    const session = this.server.connSession(this);
+    if (session === undefined) return;
+    if (frame instanceof StreamOpen) {
+      this.server.streamOpened(session);
+      return;
+    }
+    if (frame instanceof StreamClose) {
+      this.server.closeSession(session, false);
+      return;
+    }
+    this.onElement(session, frame);
+  }
+
+  /** Raw text from a scripted client is parsed as Prosody's expat parser would see it. */
+  private onRaw(text: string): void {
+    const session = this.server.connSession(this);
+    if (session === undefined) return;
+    const trimmed = text.trim();
+    if (trimmed === '') return;
+    if (trimmed === '</stream:stream>') {
+      this.server.closeSession(session, false);
+      return;
+    }
+    let element: Element;
+    try {
+      element = parse(trimmed) as Element;
+    } catch {
+      this.server.closeSession(session, 'not-well-formed');
+      return;
+    }
+    this.onElement(session, element);
+  }
+
+  private onElement(session: Session, received: Element): void {
+    // The stream's default namespace is implied: a stanza that spells it out parses the same.
+    let element = received;
+    if (element.attrs.xmlns === xmlnsClient) {
+      element = shallowCopy(element);
+      delete element.attrs.xmlns;
+    }
+    this.server.traceRecv(this.connection.id, element);
+    // stream_callbacks.handlestanza: stanzas/in filters, then the session's runner.
+    const filtered = session.filters.run('stanzas/in', element, session);
+    if (filtered === undefined) return;
+    if (session.notopen) {
+      this.server.closeSession(session, 'not-authorized');
+      return;
+    }
+    if (session.type === 'c2s_unauthed') this.onUnauthed(session, filtered);
+    else if (session.type === 'c2s_unbound' && this.isBindRequest(filtered)) this.onBind(session, filtered);
+    else this.server.dispatch(session, filtered);
+  }
+
+  onClose(reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.readTimer?.cancel();
+    this.buffer = [];
+    this.server.connDisconnected(this, reason);
+  }
+
+  // ---- SASL and bind stand-ins ----
+
+  private onUnauthed(session: Session, element: Element): void {
+    if (element.name === 'auth' && element.attrs.xmlns === xmlnsSasl) {
+      const decoded = Buffer.from(element.getText(), 'base64').toString('utf8').split('\u0000');
+      const username = decoded[1] ?? '';
+      if (this.server.checkPassword(username, decoded[2] ?? '')) {
+        session.username = username;
+        session.type = 'c2s_unbound';
+        session.notopen = true;
+        session.send(el('success', { xmlns: xmlnsSasl }));
+      } else {
+        const failure = el('failure', { xmlns: xmlnsSasl });
+        failure.c('not-authorized');
+        session.send(failure);
+      }
+      return;
+    }
+    if (element.attrs.xmlns !== undefined && element.attrs.xmlns !== xmlnsClient) {
+      // SM nonzas before auth reach mod_smacks (resume answers item-not-found); others are unhandled.
+      this.server.dispatch(session, element);
+      return;
+    }
+    this.server.closeSession(session, 'not-authorized');
+  }
+
+  private isBindRequest(element: Element): boolean {
+    return element.name === 'iq' && attr(element, 'type') === 'set' && childNs(element, 'bind', xmlnsBind) !== undefined;
+  }
+
+  private onBind(session: Session, request: Element): void {
+    const bind = childNs(request, 'bind', xmlnsBind)!;
+    const wanted = bind.getChildText('resource') ?? undefined;
+    const result = this.server.bindResource(session, wanted === null ? undefined : wanted);
+    if (typeof result === 'string') {
+      const reply = el('iq', { type: 'error', id: attr(request, 'id') });
+      reply.c('error', { type: 'cancel' }).c(result, { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' });
+      session.send(reply);
+      return;
+    }
+    const reply = el('iq', { type: 'result', id: attr(request, 'id') });
+    reply.c('bind', { xmlns: xmlnsBind }).c('jid').t(session.fullJid!);
+    session.send(reply);
+  }
+
+  // ---- read timeout (server_epoll onreadtimeout → mod_c2s c2s-read-timeout) ----
+
+  private armReadTimeout(): void {
+    const timeoutMs = this.server.options.read_timeout * 1000;
+    this.readTimer = this.server.engine.at(this.lastReadAt + timeoutMs, () => this.onReadTimer());
+  }
+
+  private onReadTimer(): void {
+    if (this.isClosed) return;
+    const timeoutMs = this.server.options.read_timeout * 1000;
+    if (this.server.engine.now < this.lastReadAt + timeoutMs) {
+      this.armReadTimeout();
+      return;
+    }
+    const session = this.server.connSession(this);
+    const keep = session !== undefined && this.server.hooks.fire('c2s-read-timeout', { session }) === true;
+    this.server.traceReadTimeout(session, keep);
+    if (keep) {
+      this.lastReadAt = this.server.engine.now;
+      this.armReadTimeout();
+      return;
+    }
+    // server_epoll: on("disconnect", "read timeout"); destroy the socket.
+    this.isClosed = true;
+    this.connection.close('server', 'read timeout');
+    this.server.connDisconnected(this, 'read timeout');
+  }
+}
+

@@ -1,0 +1,24 @@
+/**
+ * Core server settings that change what happens to stanzas (spec §1, second table), by their
+ * Prosody names, with Prosody's defaults. Times are in seconds, as in prosody.cfg.lua.
+ */
+export interface ServerOptions {
+  /** network_settings.read_timeout: inbound silence before c2s-read-timeout fires. */
+  read_timeout: number;
+  /** mod_c2s: grace period for the peer's </stream:stream> after a server-initiated clean close. */
+  c2s_close_timeout: number;
+  /** sessionmanager.bind_resource policy when a resource is already bound. */
+  conflict_resolve: 'kick_old' | 'kick_new' | 'increment' | 'random';
+  /** mod_offline loaded (default in Prosody). */
+  offline: boolean;
+  /** prosody-modules mod_nooffline_noerror: swallow the error when nothing stores the message. */
+  nooffline_noerror: boolean;
+}
+
+export const serverOptionsDefault: Readonly<ServerOptions> = Object.freeze({
+  read_timeout: 840,
+  c2s_close_timeout: 5,
+  conflict_resolve: 'kick_old',
+  offline: true,
+  nooffline_noerror: false,
+});

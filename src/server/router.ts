@@ -1,0 +1,241 @@
+/**
+ * core/stanza_router.lua with the routing parts of mod_message, mod_presence and mod_iq, for one
+ * virtual host and empty rosters.
+ *
+ * Modelled: stamping `from` on c2s stanzas; iq validation errors; message to full JID (falls back to
+ * the bare JID when that resource is gone), to bare JID (top resources, then
+ * `message/offline/handle`, then service-unavailable), headline and groupchat rules; presence
+ * reflection to the sender and to its other resources, initial presence firing the offline
+ * broadcast, unavailable broadcast on unbind; iq to a full JID or answered by the server (ping,
+ * roster, session), service-unavailable otherwise. Not modelled: rosters and subscriptions, directed
+ * presence bookkeeping, privacy lists, carbons, MAM, s2s (remote domains get
+ * remote-server-not-found).
+ */
+import { bareJid, splitJid } from '../xmpp/jid.js';
+import { xmlnsPing } from '../xmpp/ns.js';
+import { type Element, attr, el, shallowCopy } from '../xmpp/stanza.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+
+/** Where a stanza comes from: a client session, or the host itself (module:send). */
+type Origin = Session | undefined;
+
+export class Router {
+  constructor(private readonly server: Server) {}
+
+  /** core_process_stanza for a bound c2s session. */
+  fromClient(origin: Session, received: Element): void {
+    const name = received.name;
+    const type = attr(received, 'type');
+    if (name === 'iq') {
+      if (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error') {
+        this.server.replyError(origin, received, 'modify', 'bad-request', 'Invalid IQ type');
+        return;
+      }
+      if (attr(received, 'id') === undefined) {
+        this.server.replyError(origin, received, 'modify', 'bad-request', "Missing required 'id' attribute");
+        return;
+      }
+      if ((type === 'get' || type === 'set') && received.children.filter((child) => typeof child !== 'string').length !== 1) {
+        this.server.replyError(origin, received, 'modify', 'bad-request', 'Incorrect number of children for IQ stanza');
+        return;
+      }
+    }
+    const stanza = shallowCopy(received);
+    stanza.attrs.from = origin.fullJid!;
+    const to = attr(stanza, 'to');
+    if (name === 'presence' && to === undefined) {
+      this.normalPresence(origin, stanza);
+      return;
+    }
+    if (to === undefined || to === this.server.host) {
+      this.toServer(origin, stanza, to === undefined ? bareJid(origin.fullJid!) : this.server.host);
+      return;
+    }
+    this.post(origin, stanza);
+  }
+
+  /** module:send from the host: errors it provokes go nowhere. */
+  fromHost(stanza: Element): void {
+    if (attr(stanza, 'to') === undefined) return;
+    this.post(undefined, stanza);
+  }
+
+  /** core_post_stanza: deliver to a local JID or fail for remote ones. */
+  private post(origin: Origin, stanza: Element): void {
+    const to = attr(stanza, 'to')!;
+    const parts = splitJid(to);
+    if (parts.host !== this.server.host) {
+      this.errorTo(origin, stanza, 'cancel', 'remote-server-not-found');
+      return;
+    }
+    if (parts.node === undefined) {
+      if (stanza.name === 'iq') this.toServer(origin, stanza, this.server.host);
+      return;
+    }
+    if (stanza.name === 'message') this.message(origin, stanza, parts.resource !== undefined);
+    else if (stanza.name === 'presence') this.directedPresence(stanza, parts.resource !== undefined);
+    else this.iq(origin, stanza, parts.resource !== undefined);
+  }
+
+  private errorTo(origin: Origin, stanza: Element, type: string, condition: string, text?: string): void {
+    if (origin === undefined || attr(stanza, 'type') === 'error') return;
+    if (stanza.name === 'iq' && attr(stanza, 'type') === 'result') return;
+    this.server.replyError(origin, stanza, type, condition, text);
+  }
+
+  // ---- mod_message ----
+
+  private message(origin: Origin, stanza: Element, isFull: boolean): void {
+    if (isFull) {
+      const session = this.server.fullSessions.get(attr(stanza, 'to')!);
+      if (session !== undefined && session.send(stanza)) return;
+    }
+    this.processToBare(bareJid(attr(stanza, 'to')!), origin, stanza);
+  }
+
+  /** mod_message process_to_bare */
+  private processToBare(bare: string, origin: Origin, stanza: Element): void {
+    const type = attr(stanza, 'type');
+    const username = splitJid(bare).node!;
+    const user = this.server.userSessions.get(username);
+    if (type === 'error') return;
+    if (type === 'groupchat') {
+      this.errorTo(origin, stanza, 'cancel', 'service-unavailable');
+      return;
+    }
+    if (type === 'headline') {
+      if (user !== undefined && attr(stanza, 'to') === bare) {
+        for (const session of [...user.sessions.values()]) {
+          if (session.presence !== undefined && (session.priority ?? 0) >= 0) session.send(stanza);
+        }
+      }
+      return;
+    }
+    if (user !== undefined) {
+      let sent = false;
+      for (const session of this.topResources(username)) sent = session.send(stanza) || sent;
+      if (sent) return;
+    }
+    let ok: unknown;
+    if (this.server.hasAccount(username)) {
+      ok = this.server.fire('message/offline/handle', { origin, username, stanza });
+    }
+    if (!ok) this.errorTo(origin, stanza, 'cancel', 'service-unavailable');
+  }
+
+  /** The user's available resources with the highest non-negative priority (user.top_resources). */
+  topResources(username: string): Session[] {
+    const user = this.server.userSessions.get(username);
+    if (user === undefined) return [];
+    let best = -1;
+    let top: Session[] = [];
+    for (const session of user.sessions.values()) {
+      if (session.presence === undefined) continue;
+      const priority = session.priority ?? 0;
+      if (priority < 0 || priority < best) continue;
+      if (priority > best) {
+        best = priority;
+        top = [];
+      }
+      top.push(session);
+    }
+    return top;
+  }
+
+  // ---- mod_iq and the server's own iq handlers ----
+
+  private iq(origin: Origin, stanza: Element, isFull: boolean): void {
+    const type = attr(stanza, 'type');
+    if (isFull) {
+      const session = this.server.fullSessions.get(attr(stanza, 'to')!);
+      if (session !== undefined) {
+        session.send(stanza);
+        return;
+      }
+      if (type === 'get' || type === 'set') this.errorTo(origin, stanza, 'cancel', 'service-unavailable');
+      return;
+    }
+    this.toServer(origin, stanza, bareJid(attr(stanza, 'to')!));
+  }
+
+  /** Stanzas addressed to the server or to an account's bare JID, answered by the server. */
+  private toServer(origin: Origin, stanza: Element, from: string): void {
+    const type = attr(stanza, 'type');
+    if (stanza.name === 'message') {
+      if (origin !== undefined) this.processToBare(from === this.server.host ? bareJid(origin.fullJid!) : from, origin, stanza);
+      return;
+    }
+    if (stanza.name !== 'iq' || (type !== 'get' && type !== 'set')) return;
+    if (origin === undefined) return;
+    const payload = stanza.children.find((child) => typeof child !== 'string') as Element | undefined;
+    const xmlns = payload?.attrs.xmlns as string | undefined;
+    const known = (xmlns === xmlnsPing && type === 'get') || xmlns === 'jabber:iq:roster' || xmlns === 'urn:ietf:params:xml:ns:xmpp-session';
+    if (!known) {
+      this.errorTo(origin, stanza, 'cancel', 'service-unavailable');
+      return;
+    }
+    const result = el('iq', { type: 'result', id: attr(stanza, 'id'), to: attr(stanza, 'from'), from: attr(stanza, 'to') });
+    if (xmlns === 'jabber:iq:roster' && type === 'get') result.c('query', { xmlns: 'jabber:iq:roster' });
+    origin.send(result);
+  }
+
+  // ---- mod_presence ----
+
+  /** handle_normal_presence (outbound presence without `to`). */
+  private normalPresence(origin: Session, stanza: Element): void {
+    const type = attr(stanza, 'type');
+    if (type !== undefined && type !== 'unavailable') return;
+    const priorityText = stanza.getChildText('priority');
+    let priority = 0;
+    if (priorityText !== null && /^[+-]?[0-9]+$/.test(priorityText)) priority = Math.max(-128, Math.min(127, Number(priorityText)));
+    if (this.server.fullSessions.has(origin.fullJid!)) origin.send(stanza);
+    const user = this.server.userSessions.get(origin.username!);
+    const others = user === undefined ? [] : [...user.sessions.values()].filter((session) => session !== origin && session.presence !== undefined);
+    for (const session of others) session.send(withTo(stanza, session.fullJid!));
+    if (type === undefined && origin.presence === undefined) {
+      origin.presence = stanza;
+      for (const session of others) session.presence !== undefined && origin.send(withTo(session.presence, origin.fullJid!));
+      if (priority >= 0) this.server.fire('message/offline/broadcast', { origin });
+    }
+    if (type === 'unavailable') {
+      origin.presence = undefined;
+      origin.priority = undefined;
+    } else {
+      const stored = shallowCopy(stanza);
+      stored.children = [...stanza.children, el('delay', { xmlns: 'urn:xmpp:delay', from: this.server.host, stamp: this.server.datetime() })];
+      origin.presence = stored;
+      origin.priority = priority;
+    }
+  }
+
+  /** Presence to a JID of this host (no rosters: delivered to the addressed available sessions). */
+  private directedPresence(stanza: Element, isFull: boolean): void {
+    const to = attr(stanza, 'to')!;
+    if (isFull) {
+      this.server.fullSessions.get(to)?.send(stanza);
+      return;
+    }
+    const user = this.server.userSessions.get(splitJid(to).node!);
+    if (user === undefined) return;
+    for (const session of [...user.sessions.values()]) if (session.presence !== undefined) session.send(stanza);
+  }
+
+  /** On unbind of an available session: unavailable presence to the user's other resources. */
+  broadcastUnavailable(session: Session): void {
+    if (session.presence === undefined) return;
+    const user = this.server.userSessions.get(session.username!);
+    if (user === undefined) return;
+    const unavailable = el('presence', { type: 'unavailable', from: session.fullJid });
+    for (const other of [...user.sessions.values()]) {
+      if (other !== session && other.presence !== undefined) other.send(withTo(unavailable, other.fullJid!));
+    }
+  }
+}
+
+function withTo(stanza: Element, to: string): Element {
+  const copy = shallowCopy(stanza);
+  copy.attrs.to = to;
+  return copy;
+}
+

@@ -1,0 +1,97 @@
+/**
+ * A c2s session, with the fields Prosody's modules read and write (core/sessionmanager.lua,
+ * mod_c2s.lua). Modules keep their own per-session state beside it (mod_smacks in a WeakMap), the way
+ * Lua modules hang fields on the session table.
+ */
+import type { Element } from '../xmpp/stanza.js';
+import type { Frame } from '../xmpp/wire.js';
+
+/** A `stanzas/in` or `stanzas/out` filter (util.filters): returns the element, or undefined to drop it. */
+export type StanzaFilter = (element: Element, session: Session) => Element | undefined;
+
+interface FilterEntry {
+  filter: StanzaFilter;
+  priority: number;
+}
+
+/** The per-connection filter chains, which move with the connection on resumption. */
+export class FilterChains {
+  readonly out: FilterEntry[] = [];
+  readonly in: FilterEntry[] = [];
+
+  /** util.filters.add_filter: higher priority runs first; one filter function is added once. */
+  add(chain: 'stanzas/out' | 'stanzas/in', filter: StanzaFilter, priority: number): void {
+    const list = chain === 'stanzas/out' ? this.out : this.in;
+    if (list.some((entry) => entry.filter === filter)) return;
+    list.push({ filter, priority });
+    list.sort((a, b) => b.priority - a.priority);
+  }
+
+  run(chain: 'stanzas/out' | 'stanzas/in', element: Element, session: Session): Element | undefined {
+    const list = chain === 'stanzas/out' ? this.out : this.in;
+    let current: Element | undefined = element;
+    for (let index = 0; index < list.length && current !== undefined; index++) {
+      current = list[index]!.filter(current, session);
+    }
+    return current;
+  }
+}
+
+/** What a session writes through: the server end of a connection (see c2s.ts). */
+export interface SessionConn {
+  readonly connId: number;
+  session: Session;
+  write(frame: Frame): void;
+  /** Close the socket (server side). */
+  close(): void;
+}
+
+export type SessionType = 'c2s_unauthed' | 'c2s_unbound' | 'c2s';
+
+/** mod_c2s session_close reason: undefined = server-initiated clean close, false = the peer's
+ * </stream:stream>, a string = stream error condition, a table = condition + text. */
+export type CloseReason = undefined | false | string | { condition: string; text?: string };
+
+export class Session {
+  type: SessionType = 'c2s_unauthed';
+  username: string | undefined;
+  resource: string | undefined;
+  fullJid: string | undefined;
+  conn: SessionConn | undefined;
+  filters = new FilterChains();
+  /** A stream header is expected (new connection, or after SASL success). */
+  notopen = true;
+  destroyed = false;
+  /** Replaced by "a function returning false" after close (mod_c2s) or retire (sessionmanager). */
+  isSendDisabled = false;
+  /** Last available presence; undefined when unavailable. */
+  presence: Element | undefined;
+  priority: number | undefined;
+  /** mod_csi: 'active' | 'inactive' | 'flushing'. */
+  state: string | undefined;
+  /** mod_mam: the session has issued a MAM query. */
+  mamRequested = false;
+
+  constructor(
+    readonly id: string,
+    readonly host: string,
+  ) {}
+
+  /** session.send: `stanzas/out` filters for elements, then the connection. */
+  send(frame: Frame): boolean {
+    if (this.isSendDisabled) return false;
+    let out: Frame | undefined = frame;
+    if ((frame as Element).name !== undefined && (frame as Element).attrs !== undefined) {
+      out = this.filters.run('stanzas/out', frame as Element, this);
+      if (out === undefined) return true;
+    }
+    const conn = this.conn;
+    if (conn === undefined) return false;
+    conn.write(out);
+    return true;
+  }
+
+  get label(): string {
+    return this.fullJid ?? (this.username !== undefined ? `${this.username}@${this.host}` : `c2s#${this.id}`);
+  }
+}

@@ -1,0 +1,567 @@
+/**
+ * Port of Prosody 0.12.3's core mod_smacks (plugins/mod_smacks.lua), registered on the server's hooks
+ * the way the Lua module is. Each handler names the Lua function it ports; `COMPAT:` marks places
+ * that mirror a Prosody quirk on purpose.
+ *
+ * Differences from the Lua, all about environment rather than behaviour: state lives in a per-session
+ * record instead of fields on the session table; the persistent `smacks_h` store is in memory (it
+ * survives only as long as the simulated server process); metrics become trace events.
+ */
+import { assert } from '../engine/assert.js';
+import type { Timer } from '../engine/engine.js';
+import type { Hooks } from '../server/hooks.js';
+import type { Server } from '../server/server.js';
+import type { Session } from '../server/session.js';
+import { bareJid } from '../xmpp/jid.js';
+import { xmlnsDelay, xmlnsMam2, xmlnsSid, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors } from '../xmpp/ns.js';
+import { type Element, approxBytes, attr, childNs, deepClone, el, errorReply, isCountableStanza, luaToNumber } from '../xmpp/stanza.js';
+import type { SmacksOptions } from './options.js';
+import { SmQueue } from './smqueue.js';
+import { Watchdog } from './watchdog.js';
+
+type SmNs = typeof xmlnsSm2 | typeof xmlnsSm3;
+
+/** The fields mod_smacks keeps on a session (spec §2). */
+export interface SmState {
+  /** session.smacks: the namespace, or false once the queue is being bounced. */
+  smacks: SmNs | false;
+  outgoingQueue: SmQueue<QueuedStanza> | undefined;
+  handledCount: number;
+  resumptionToken: string | undefined;
+  /** os.time() when hibernation started. */
+  hibernating: number | undefined;
+  hibernatingWatchdog: Watchdog | undefined;
+  awaitingAck: boolean;
+  delayedAckTimer: Timer | undefined;
+  lastRequestedH: number | undefined;
+  resendingUnacked: boolean;
+  resumptionCounter: number;
+}
+
+export interface QueuedStanza {
+  stanza: Element;
+  bytes: number;
+}
+
+/** Counters the outcome report shows (Prosody exposes most as metrics). */
+export interface SmacksMetrics {
+  hibernationsStarted: number;
+  hibernationsResumed: number;
+  hibernationsExpired: number;
+  hibernationsEvicted: number;
+  acksRequested: number;
+  acksReceived: number;
+  acksDelayed: number;
+  stanzasReplayed: number;
+  queuePeak: number;
+  queuedBytesNow: number;
+  queuedBytesPeak: number;
+}
+
+interface OldSession {
+  h: number;
+  t: number;
+}
+
+/** ack_errors (util.error.init("mod_smacks", …)). */
+const ackErrors = {
+  head: { condition: 'undefined-condition', text: 'Client acknowledged more stanzas than sent by server' },
+  tail: { condition: 'undefined-condition', text: 'Client acknowledged less stanzas than already acknowledged' },
+  overflow: { condition: 'resource-constraint', text: "Too many unacked stanzas remaining, session can't be resumed" },
+} as const;
+
+export class SmacksModule {
+  private readonly states = new WeakMap<Session, SmState>();
+  /** session_registry: "user@host/token" → live session. */
+  private readonly sessionRegistry = new Map<string, Session>();
+  /** old_session_registry (the `smacks_h` store): user → token → {h, t}. */
+  private readonly oldSessions = new Map<string, Map<string, OldSession>>();
+  readonly metrics: SmacksMetrics = {
+    hibernationsStarted: 0,
+    hibernationsResumed: 0,
+    hibernationsExpired: 0,
+    hibernationsEvicted: 0,
+    acksRequested: 0,
+    acksReceived: 0,
+    acksDelayed: 0,
+    stanzasReplayed: 0,
+    queuePeak: 0,
+    queuedBytesNow: 0,
+    queuedBytesPeak: 0,
+  };
+  private readonly outgoingFilter = (stanza: Element, session: Session): Element | undefined => this.outgoingStanzaFilter(stanza, session);
+  private readonly incomingFilter = (stanza: Element, session: Session): Element => this.countIncomingStanzas(stanza, session);
+
+  constructor(
+    private readonly server: Server,
+    private readonly options: SmacksOptions,
+  ) {
+    assert(options.variant === 'core-0.12', `variant ${options.variant} is not handled by the core module`);
+    this.register(server.hooks);
+  }
+
+  private register(hooks: Hooks): void {
+    const server = this.server;
+    server.hook('stream-features', (event) => {
+      if (this.canDoSmacks(event.origin, true) === true) {
+        event.features.c('sm', { xmlns: xmlnsSm2 }).c('optional');
+        event.features.c('sm', { xmlns: xmlnsSm3 }).c('optional');
+      }
+      return undefined;
+    });
+    for (const ns of [xmlnsSm2, xmlnsSm3] as const) {
+      hooks.hook<NonzaEvent>(`stanza/${ns}:enable`, (event) => this.handleEnable(event.origin, event.stanza, ns), 100);
+      hooks.hook<NonzaEvent>(`stanza/${ns}:r`, (event) => this.handleR(event.origin, ns));
+      hooks.hook<NonzaEvent>(`stanza/${ns}:a`, (event) => this.handleA(event.origin, event.stanza));
+      hooks.hook<NonzaEvent>(`stanza/${ns}:resume`, (event) => this.handleResume(event.origin, event.stanza, ns));
+    }
+    server.hook('pre-session-close', (event) => this.preSessionClose(event.session));
+    server.hook('delivery/failure', (event) => this.defaultDeliveryFailure(event.session, event.stanza));
+    server.hook('pre-resource-unbind', (event) => this.preResourceUnbind(event.session));
+    // request_ack_events: c2s-pre-ondrain (force = false)
+    server.hook('c2s-pre-ondrain', (event) => {
+      this.requestAckNowIfNeeded(event.session, false);
+      return undefined;
+    });
+    hooks.hook<{ session: Session }>('csi-client-active', (event) => void this.requestAckNowIfNeeded(event.session, true));
+    hooks.hook<{ session: Session }>('csi-flushing', (event) => void this.requestAckNowIfNeeded(event.session, false));
+    server.hook('c2s-read-timeout', (event) => this.handleReadTimeout(event.session));
+  }
+
+  /** The module's view of a session, for tests and checks. */
+  state(session: Session): SmState | undefined {
+    return this.states.get(session);
+  }
+
+  private now(): number {
+    return this.server.engine.now;
+  }
+
+  /** can_do_smacks(session, advertise_only): true, or the error condition. */
+  private canDoSmacks(session: Session, advertiseOnly: boolean): true | 'unexpected-request' | 'service-unavailable' {
+    if (this.states.get(session)?.smacks) return 'unexpected-request';
+    if (session.username !== undefined) {
+      if (!advertiseOnly && session.resource === undefined) return 'unexpected-request';
+      return true;
+    }
+    return 'service-unavailable';
+  }
+
+  /** should_ack(session, force) */
+  private shouldAck(session: Session, force: boolean): boolean {
+    const state = this.states.get(session);
+    if (session.destroyed || state === undefined || !state.smacks) return false;
+    if (state.hibernating !== undefined || state.awaitingAck) return false;
+    if (force) return true;
+    const queue = state.outgoingQueue!;
+    const expectedH = queue.countAcked() + queue.countUnacked();
+    const maxUnacked = session.state === 'inactive' ? this.options.smacks_max_inactive_unacked_stanzas : this.options.smacks_max_unacked_stanzas;
+    // This check of last_requested_h prevents ack-loops with clients that report wrong counts.
+    return queue.countUnacked() > maxUnacked && expectedH !== state.lastRequestedH;
+  }
+
+  /** request_ack(session, reason) */
+  private requestAck(session: Session, state: SmState): void {
+    const queue = state.outgoingQueue!;
+    state.awaitingAck = true; // set BEFORE sending (fix for #1761)
+    session.send(el('r', { xmlns: state.smacks as SmNs }));
+    if (session.destroyed) return; // sending something can trigger destruction
+    state.lastRequestedH = queue.countAcked() + queue.countUnacked();
+    this.metrics.acksRequested++;
+    this.server.trace.emit({ t: this.now(), type: 'smacks.r', jid: session.label, lastRequestedH: state.lastRequestedH });
+    if (state.delayedAckTimer === undefined) {
+      state.delayedAckTimer = this.server.engine.after(this.options.smacks_max_ack_delay * 1000, () => this.ackDelayed(session, state));
+    }
+  }
+
+  /** request_ack_now_if_needed(session, force, reason) */
+  private requestAckNowIfNeeded(session: Session, force: boolean): void {
+    if (this.shouldAck(session, force)) this.requestAck(session, this.states.get(session)!);
+  }
+
+  /** ack_delayed(session, stanza) */
+  private ackDelayed(session: Session, state: SmState): void {
+    if (this.options.smacks_max_ack_delay > 0 && state.awaitingAck && state.hibernating === undefined && !session.destroyed) {
+      const unacked = state.outgoingQueue?.countUnacked() ?? 0;
+      this.metrics.acksDelayed++;
+      this.server.trace.emit({ t: this.now(), type: 'smacks.ack-delayed', jid: session.label, unacked });
+      this.server.hooks.fire('smacks-ack-delayed', { origin: session, queue: state.outgoingQueue?.items() ?? [], stanza: undefined });
+    }
+    state.delayedAckTimer = undefined;
+  }
+
+  /** outgoing_stanza_filter(stanza, session), stanzas/out at priority −999. */
+  private outgoingStanzaFilter(stanza: Element, session: Session): Element | undefined {
+    const state = this.states.get(session);
+    if (state === undefined || state.resendingUnacked || !state.smacks) return stanza;
+    if (!isCountableStanza(stanza)) return stanza;
+    let cached = deepClone(stanza);
+    if (cached.name !== 'iq' && childNs(cached, 'delay', xmlnsDelay) === undefined) {
+      cached = cached.c('delay', { xmlns: xmlnsDelay, from: bareJid(session.fullJid ?? session.host), stamp: this.server.datetime() }).up() as Element;
+    }
+    const bytes = approxBytes(cached);
+    const queue = state.outgoingQueue!;
+    queue.push({ stanza: cached, bytes });
+    this.noteQueued(queue, bytes);
+    if (state.hibernating !== undefined) {
+      const id = attr(stanza, 'id');
+      const unacked = queue.countUnacked();
+      if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, unacked, hibernating: true });
+      else this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, id, unacked, hibernating: true });
+      this.server.hooks.fire('smacks-hibernation-stanza-queued', { origin: session, queue: queue.items(), stanza: cached });
+      return undefined;
+    }
+    return stanza;
+  }
+
+  private noteQueued(queue: SmQueue<QueuedStanza>, bytes: number): void {
+    const metrics = this.metrics;
+    metrics.queuedBytesNow += bytes;
+    if (metrics.queuedBytesNow > metrics.queuedBytesPeak) metrics.queuedBytesPeak = metrics.queuedBytesNow;
+    const buffered = queue.countBuffered();
+    if (buffered > metrics.queuePeak) metrics.queuePeak = buffered;
+  }
+
+  private noteReleased(items: readonly QueuedStanza[]): void {
+    for (const item of items) this.metrics.queuedBytesNow -= item.bytes;
+  }
+
+  /** count_incoming_stanzas(stanza, session), stanzas/in at priority 999. */
+  private countIncomingStanzas(stanza: Element, session: Session): Element {
+    if (stanza.attrs.xmlns === undefined) this.states.get(session)!.handledCount++;
+    return stanza;
+  }
+
+  /** wrap_session(session, resume): wrap_session_out + wrap_session_in. */
+  private wrapSession(session: Session, state: SmState, resume: boolean): void {
+    if (!resume) {
+      state.outgoingQueue = new SmQueue<QueuedStanza>(this.options.smacks_max_queue_size, (item) => this.discarded(session, item));
+      state.handledCount = 0;
+    }
+    session.filters.add('stanzas/out', this.outgoingFilter, -999);
+    session.filters.add('stanzas/in', this.incomingFilter, 999);
+  }
+
+  /** COMPAT: util.queue with allow_wrapping drops the oldest item silently (C-3). */
+  private discarded(session: Session, item: QueuedStanza): void {
+    this.noteReleased([item]);
+    const id = attr(item.stanza, 'id');
+    if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.overflow', jid: session.label });
+    else this.server.trace.emit({ t: this.now(), type: 'smacks.overflow', jid: session.label, id });
+  }
+
+  /** hook "pre-session-close" */
+  private preSessionClose(session: Session): undefined {
+    const state = this.states.get(session);
+    if (state === undefined) return undefined;
+    if (state.resumptionToken !== undefined) {
+      this.sessionRegistry.delete(this.registryKey(session.username!, state.resumptionToken));
+      this.oldSessions.get(session.username!)?.delete(state.resumptionToken);
+      state.resumptionToken = undefined;
+    }
+    if (state.hibernatingWatchdog !== undefined) {
+      state.hibernatingWatchdog.cancel();
+      state.hibernatingWatchdog = undefined;
+    }
+    // send out last ack as per revision 1.5.2 of XEP-0198
+    if (state.smacks && session.conn !== undefined) {
+      session.send(el('a', { xmlns: state.smacks, h: state.handledCount }));
+    }
+    return undefined;
+  }
+
+  private registryKey(username: string, token: string): string {
+    return `${username}@${this.server.host}/${token}`;
+  }
+
+  /** handle_enable(session, stanza, xmlns_sm) */
+  private handleEnable(session: Session, stanza: Element, ns: SmNs): true {
+    const ok = this.canDoSmacks(session, false);
+    if (ok !== true) {
+      session.send(failed(ns, ok));
+      return true;
+    }
+    if (session.username !== undefined) this.pruneOldSessions(session.username);
+    const state: SmState = {
+      smacks: ns,
+      outgoingQueue: undefined,
+      handledCount: 0,
+      resumptionToken: undefined,
+      hibernating: undefined,
+      hibernatingWatchdog: undefined,
+      awaitingAck: false,
+      delayedAckTimer: undefined,
+      lastRequestedH: undefined,
+      resendingUnacked: false,
+      resumptionCounter: 0,
+    };
+    this.states.set(session, state);
+    this.wrapSession(session, state, false);
+    const resume = attr(stanza, 'resume');
+    let token: string | undefined;
+    if ((resume === 'true' || resume === '1') && session.username !== undefined) {
+      token = Buffer.from(this.server.ids.bytes(9)).toString('base64url'); // util.id.short()
+      this.sessionRegistry.set(this.registryKey(session.username, token), session);
+      state.resumptionToken = token;
+    }
+    const maxSeconds = token === undefined ? undefined : this.options.smacks_hibernation_time;
+    session.send(el('enabled', { xmlns: ns, id: token, resume, max: maxSeconds }));
+    this.server.trace.emit({ t: this.now(), type: 'smacks.enable', jid: session.label, resumable: token !== undefined });
+    return true;
+  }
+
+  /** C: at each <enable/>, keep only the newest smacks_max_old_sessions records of the user (by t). */
+  private pruneOldSessions(username: string): void {
+    const records = this.oldSessions.get(username);
+    if (records === undefined) return;
+    const sorted = [...records.entries()].sort((a, b) => b[1].t - a[1].t || (a[0] < b[0] ? -1 : 1));
+    const keep = new Map(sorted.slice(0, Math.max(0, this.options.smacks_max_old_sessions)));
+    this.oldSessions.set(username, keep);
+  }
+
+  /** handle_r(origin, stanza, xmlns_sm) */
+  private handleR(session: Session, ns: SmNs): true | undefined {
+    const state = this.states.get(session);
+    if (state === undefined || !state.smacks) return undefined;
+    session.send(el('a', { xmlns: ns, h: state.handledCount }));
+    this.requestAckNowIfNeeded(session, false);
+    return true;
+  }
+
+  /** handle_a(origin, stanza) */
+  private handleA(session: Session, stanza: Element): true | undefined {
+    const state = this.states.get(session);
+    if (state === undefined || !state.smacks) return undefined;
+    state.awaitingAck = false;
+    if (state.delayedAckTimer !== undefined) {
+      state.delayedAckTimer.cancel();
+      state.delayedAckTimer = undefined;
+    }
+    const h = luaToNumber(attr(stanza, 'h'));
+    if (h === undefined) {
+      this.server.closeSession(session, { condition: 'invalid-xml', text: "Missing or invalid 'h' attribute" });
+      return true; // COMPAT: the Lua returns nothing here; the stream is already closed either way
+    }
+    const queue = state.outgoingQueue!;
+    const result = queue.ack(h);
+    this.metrics.acksReceived++;
+    this.server.trace.emit({ t: this.now(), type: 'smacks.a', jid: session.label, h, unacked: queue.countUnacked() });
+    if (result === 'head' || result === 'tail') {
+      this.server.closeSession(session, ackErrors[result]);
+      return true;
+    }
+    this.noteReleased(result);
+    this.requestAckNowIfNeeded(session, false);
+    return true;
+  }
+
+  /** handle_unacked_stanzas(session) */
+  private handleUnackedStanzas(session: Session, state: SmState): void {
+    const queue = state.outgoingQueue;
+    if (queue === undefined || queue.countUnacked() === 0) return;
+    state.smacks = false; // Disable queueing
+    state.outgoingQueue = undefined;
+    const items = queue.consume();
+    this.noteReleased(items);
+    for (const { stanza } of items) {
+      if (this.server.fire('delivery/failure', { session, stanza })) continue;
+      if (attr(stanza, 'type') !== 'error' && attr(stanza, 'from') !== session.fullJid) {
+        this.traceDispose(session, stanza, 'bounce');
+        this.server.sendFromHost(errorReply(stanza, 'cancel', 'recipient-unavailable'));
+      } else {
+        this.traceDispose(session, stanza, 'drop');
+      }
+    }
+  }
+
+  private traceDispose(session: Session, stanza: Element, disposition: 'offline' | 'bounce' | 'drop'): void {
+    const id = attr(stanza, 'id');
+    const base = { t: this.now(), type: 'smacks.dispose' as const, jid: session.label };
+    if (id === undefined) this.server.trace.emit({ ...base, name: stanza.name, disposition });
+    else this.server.trace.emit({ ...base, id, name: stanza.name, disposition });
+  }
+
+  /** hook "delivery/failure": offline storage for chat/normal when this was the last resource. */
+  private defaultDeliveryFailure(session: Session, stanza: Element): unknown {
+    if (session.username === undefined) return undefined;
+    const type = attr(stanza, 'type') ?? 'normal';
+    if (stanza.name !== 'message' || stanza.attrs.xmlns !== undefined || (type !== 'chat' && type !== 'normal')) return undefined;
+    if (childNs(stanza, 'result', xmlnsMam2) !== undefined) {
+      this.traceDispose(session, stanza, 'drop');
+      return true; // a MAM query result: already handled
+    }
+    const stanzaId = stanza.children.find(
+      (child) => typeof child !== 'string' && child.name === 'stanza-id' && child.attrs.xmlns === xmlnsSid && child.attrs.by === bareJid(session.fullJid!),
+    );
+    if (session.mamRequested && stanzaId !== undefined && typeof stanzaId !== 'string' && stanzaId.attrs.id !== undefined) {
+      this.traceDispose(session, stanza, 'drop');
+      return true; // the client will get it from MAM
+    }
+    const user = this.server.userSessions.get(session.username);
+    if (user !== undefined && user.sessions.size === 1 && user.sessions.get(session.resource!) === session) {
+      const ok = this.server.fire('message/offline/handle', { origin: session, username: session.username, stanza });
+      if (ok) this.traceDispose(session, stanza, 'offline');
+      return ok;
+    }
+    return undefined;
+  }
+
+  /** hook "pre-resource-unbind" */
+  private preResourceUnbind(session: Session): true | undefined {
+    const state = this.states.get(session);
+    if (state === undefined || !state.smacks) return undefined;
+    if (state.resumptionToken === undefined) {
+      if (state.outgoingQueue!.countUnacked() > 0) this.handleUnackedStanzas(session, state);
+      return undefined;
+    }
+    if (state.hibernating !== undefined) return undefined; // COMPAT: returns nothing ⇒ destruction proceeds (C-2)
+    state.hibernating = this.server.osTime();
+    state.hibernatingWatchdog = new Watchdog(this.server, this.options.smacks_hibernation_time, () => this.hibernationTimeout(session, state));
+    const conn = session.conn;
+    if (conn !== undefined) {
+      this.server.forgetConn(conn);
+      session.conn = undefined;
+      conn.close();
+    }
+    this.metrics.hibernationsStarted++;
+    this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-start', jid: session.label, unacked: state.outgoingQueue!.countUnacked() });
+    this.server.hooks.fire('smacks-hibernation-start', { origin: session, queue: state.outgoingQueue!.items() });
+    return true; // Postpone destruction for now
+  }
+
+  /** The watchdog callback of pre-resource-unbind: "Destroying session for hibernating too long". */
+  private hibernationTimeout(session: Session, state: SmState): void {
+    if (session.destroyed) return;
+    if (state.resumptionToken === undefined) return; // already resumed or replaced
+    this.sessionRegistry.delete(this.registryKey(session.username!, state.resumptionToken));
+    this.setOldSession(session.username!, state.resumptionToken, state.handledCount);
+    state.resumptionToken = undefined;
+    state.resendingUnacked = true; // stop outgoing_stanza_filter from re-queueing anything anymore
+    this.metrics.hibernationsExpired++;
+    this.server.trace.emit({ t: this.now(), type: 'smacks.expire', jid: session.label, h: state.handledCount, unacked: state.outgoingQueue?.countUnacked() ?? 0 });
+    this.server.destroySession(session, 'Hibernating too long');
+  }
+
+  private setOldSession(username: string, token: string, h: number): void {
+    let records = this.oldSessions.get(username);
+    if (records === undefined) {
+      records = new Map();
+      this.oldSessions.set(username, records);
+    }
+    records.set(token, { h, t: this.server.osTime() });
+  }
+
+  /** handle_resume(session, stanza, xmlns_sm) */
+  private handleResume(session: Session, stanza: Element, ns: SmNs): boolean {
+    if (session.fullJid !== undefined) {
+      session.send(failed(ns, 'unexpected-request'));
+      return true;
+    }
+    const id = attr(stanza, 'previd') ?? '';
+    const original = session.username === undefined ? undefined : this.sessionRegistry.get(this.registryKey(session.username, id));
+    if (original === undefined) {
+      this.resumeNotFound(session, id, ns);
+      return true;
+    }
+    const state = this.states.get(original)!;
+    if (state.hibernatingWatchdog !== undefined) {
+      state.hibernatingWatchdog.cancel();
+      state.hibernatingWatchdog = undefined;
+    }
+    this.transplant(session, original, state);
+    const queue = state.outgoingQueue!;
+    const h = luaToNumber(attr(stanza, 'h'));
+    if (h === undefined) {
+      // COMPAT (C-1): queue:ack(nil) raises a Lua error here: no reply; the session stays attached to
+      // the new connection, not hibernating, without a watchdog.
+      return true;
+    }
+    const result = queue.ack(h);
+    let error: (typeof ackErrors)[keyof typeof ackErrors] | undefined;
+    if (result === 'head' || result === 'tail') error = ackErrors[result];
+    else {
+      this.noteReleased(result);
+      if (!queue.resumable()) error = ackErrors.overflow;
+    }
+    if (error !== undefined) {
+      original.send(el('failed', { xmlns: ns, h: state.handledCount, previd: id }));
+      this.server.trace.emit({ t: this.now(), type: 'smacks.resume-failed', jid: original.label, condition: error.condition, h: state.handledCount });
+      this.server.closeSession(original, error);
+      return false;
+    }
+    original.send(el('resumed', { xmlns: ns, h: state.handledCount, previd: id }));
+    // Re-send what the client did not see, without queueing it again.
+    const items = queue.items();
+    state.resendingUnacked = true;
+    for (const item of items) original.send(item.stanza);
+    state.resendingUnacked = false;
+    session.isSendDisabled = true; // "Tried to send stanza on old session migrated by smacks resume"
+    this.metrics.hibernationsResumed++;
+    this.metrics.stanzasReplayed += items.length;
+    this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-end', jid: original.label, replayed: items.length });
+    this.server.hooks.fire('smacks-hibernation-end', { origin: session, resumed: original, queue: items });
+    state.awaitingAck = false; // Don't wait for acks from before the resumption
+    this.requestAckNowIfNeeded(original, true);
+    return true;
+  }
+
+  private resumeNotFound(session: Session, id: string, ns: SmNs): void {
+    const old = session.username === undefined ? undefined : this.oldSessions.get(session.username)?.get(id);
+    const reply = el('failed', { xmlns: ns, h: old?.h });
+    reply.c('item-not-found', { xmlns: xmlnsStanzaErrors });
+    session.send(reply);
+    if (old !== undefined) this.oldSessions.get(session.username!)!.delete(id);
+    this.server.trace.emit({ t: this.now(), type: 'smacks.resume-failed', condition: 'item-not-found', ...(old === undefined ? {} : { h: old.h }) });
+  }
+
+  /** The transplant block of handle_resume: the original session takes over the new connection. */
+  private transplant(temp: Session, original: Session, state: SmState): void {
+    const server = this.server;
+    const oldConn = original.conn;
+    if (oldConn !== undefined) {
+      server.forgetConn(oldConn as never);
+      oldConn.close(); // closed silently: no stream error
+    }
+    const conn = temp.conn!;
+    original.conn = conn;
+    original.filters = temp.filters;
+    original.notopen = temp.notopen;
+    state.hibernating = undefined;
+    state.resumptionCounter++;
+    temp.conn = undefined;
+    temp.type = original.type;
+    this.wrapSession(original, state, true);
+    server.mapConn(conn, original);
+  }
+
+  /** handle_read_timeout(event) */
+  private handleReadTimeout(session: Session): boolean | undefined {
+    const state = this.states.get(session);
+    if (state === undefined || !state.smacks) return undefined;
+    if (state.awaitingAck) {
+      if (state.delayedAckTimer !== undefined) {
+        state.delayedAckTimer.cancel();
+        state.delayedAckTimer = undefined;
+      }
+      return false; // Kick the session
+    }
+    this.requestAckNowIfNeeded(session, true);
+    return true;
+  }
+
+  /** Registered resumable sessions (live or hibernating), for checks. */
+  get resumableCount(): number {
+    return this.sessionRegistry.size;
+  }
+}
+
+interface NonzaEvent {
+  origin: Session;
+  stanza: Element;
+}
+
+function failed(ns: SmNs, condition: string): Element {
+  const reply = el('failed', { xmlns: ns });
+  reply.c(condition, { xmlns: xmlnsStanzaErrors });
+  return reply;
+}

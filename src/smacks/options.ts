@@ -1,0 +1,33 @@
+/**
+ * mod_smacks configuration, by Prosody's option names, with 0.12.3's defaults (spec §1). Times are in
+ * seconds as in prosody.cfg.lua. `variant` picks which mod_smacks runs.
+ */
+export type SmacksVariant = 'core-0.12' | 'community';
+
+export interface SmacksOptions {
+  variant: SmacksVariant;
+  smacks_hibernation_time: number;
+  smacks_enabled_s2s: boolean;
+  smacks_s2s_resend: boolean;
+  smacks_max_unacked_stanzas: number;
+  smacks_max_inactive_unacked_stanzas: number;
+  smacks_max_ack_delay: number;
+  /** core only: ring capacity of the unacked queue. */
+  smacks_max_queue_size: number;
+  /** community only: resumable sessions kept per user. */
+  smacks_max_hibernated_sessions: number;
+  smacks_max_old_sessions: number;
+}
+
+export const smacksOptionsDefault: Readonly<SmacksOptions> = Object.freeze({
+  variant: 'core-0.12',
+  smacks_hibernation_time: 600,
+  smacks_enabled_s2s: true,
+  smacks_s2s_resend: false,
+  smacks_max_unacked_stanzas: 0,
+  smacks_max_inactive_unacked_stanzas: 256,
+  smacks_max_ack_delay: 30,
+  smacks_max_queue_size: 500,
+  smacks_max_hibernated_sessions: 10,
+  smacks_max_old_sessions: 10,
+});

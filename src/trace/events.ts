@@ -1,0 +1,42 @@
+/**
+ * Every observable step of a run is one of these events. The viz, the checks and the outcome ledger
+ * read only this stream (and the ledger's summary), never the live objects.
+ *
+ * Conventions: `t` is virtual ms; `client` is a client's name from the scenario; `conn` a connection
+ * number; `jid` a full JID; `id` a stanza's id attribute when it has one.
+ */
+export type TraceEvent =
+  | { t: number; type: 'run.phase'; phase: 'safety' | 'settle' | 'done' }
+  | { t: number; type: 'net.connect'; conn: number; client: string }
+  | { t: number; type: 'net.close'; conn: number; side: 'client' | 'server'; reason: string }
+  | { t: number; type: 'net.drop'; conn: number; toward: 'client' | 'server'; name: string; id?: string }
+  | { t: number; type: 'net.fault'; client: string; fault: string; durationMs?: number }
+  | { t: number; type: 'client.send'; client: string; conn: number; name: string; id?: string; h?: number }
+  | { t: number; type: 'client.recv'; client: string; conn: number; name: string; id?: string; h?: number }
+  | { t: number; type: 'client.state'; client: string; state: string; reason?: string }
+  | { t: number; type: 'server.recv'; conn: number; name: string; id?: string }
+  | { t: number; type: 'server.send'; conn: number; name: string; id?: string }
+  | { t: number; type: 'session.bind'; jid: string; conn: number }
+  | { t: number; type: 'session.close'; jid: string; reason: string }
+  | { t: number; type: 'session.destroy'; jid: string; reason: string }
+  | { t: number; type: 'session.read-timeout'; jid: string; kept: boolean }
+  | { t: number; type: 'smacks.enable'; jid: string; resumable: boolean }
+  | { t: number; type: 'smacks.r'; jid: string; lastRequestedH: number }
+  | { t: number; type: 'smacks.a'; jid: string; h: number; unacked: number }
+  | { t: number; type: 'smacks.queue'; jid: string; id?: string; unacked: number; hibernating: boolean }
+  | { t: number; type: 'smacks.ack-delayed'; jid: string; unacked: number }
+  | { t: number; type: 'smacks.hibernation-start'; jid: string; unacked: number }
+  | { t: number; type: 'smacks.hibernation-end'; jid: string; replayed: number }
+  | { t: number; type: 'smacks.expire'; jid: string; h: number; unacked: number }
+  | { t: number; type: 'smacks.resume-failed'; jid?: string; condition: string; h?: number }
+  | { t: number; type: 'smacks.dispose'; jid: string; id?: string; name: string; disposition: 'offline' | 'bounce' | 'drop' }
+  | { t: number; type: 'smacks.overflow'; jid: string; id?: string }
+  | { t: number; type: 'offline.store'; user: string; id?: string }
+  | { t: number; type: 'offline.fetch'; jid: string; count: number }
+  | { t: number; type: 'router.bounce'; to: string; id?: string; condition: string }
+  | { t: number; type: 'message.sent'; client: string; id: string; to: string }
+  | { t: number; type: 'message.delivered'; client: string; id: string; offline: boolean; resent: boolean }
+  | { t: number; type: 'message.bounced'; client: string; id: string; condition: string }
+  | { t: number; type: 'message.resend'; client: string; id: string };
+
+export type TraceType = TraceEvent['type'];
