@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * smacksim command line. The only layer that touches process, files, the console and the real clock.
+ */
+import { Command, Option } from 'commander';
+import { AssertionError, LimitError } from '../engine/assert.js';
+import { ScenarioError } from '../scenario/errors.js';
+import { type Settings, parseSetArgument, settingNames } from '../scenario/settings.js';
+import { runScenario } from '../world/world.js';
+import { loadScenario } from './load.js';
+import { formatReport } from './report.js';
+import { TraceFile } from './trace-file.js';
+
+interface RunFlags {
+  seed?: string;
+  set: string[];
+  json?: boolean;
+  trace?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseSeed(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new ScenarioError('--seed', 'seed', 'expected a non-negative integer', text);
+  return Number(text);
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The one command that reproduces this run bit for bit. */
+export function replayCommand(scenarioPath: string | undefined, seed: number, sets: readonly string[]): string {
+  const parts = ['smacksim', 'run'];
+  if (scenarioPath !== undefined) parts.push(scenarioPath);
+  parts.push('--seed', String(seed));
+  for (const set of sets) parts.push('--set', set);
+  return parts.map(quote).join(' ');
+}
+
+function runCommand(scenarioPath: string | undefined, flags: RunFlags): number {
+  const scenario = loadScenario(scenarioPath);
+  const seed = parseSeed(flags.seed, scenario.seed);
+  const overrides: Partial<Settings> = {};
+  for (const set of flags.set) Object.assign(overrides, parseSetArgument(set));
+  const replay = replayCommand(scenarioPath, seed, flags.set);
+  const out = flags.json ? process.stderr : process.stdout;
+  out.write(`seed=${seed}\n`);
+  const traceFile = flags.trace === undefined ? undefined : new TraceFile(flags.trace);
+  const startedAt = performance.now();
+  try {
+    const result = runScenario(scenario, { seed, overrides, ...(traceFile ? { traceSink: traceFile.sink } : {}) });
+    const wallMs = performance.now() - startedAt;
+    if (flags.json) {
+      const { fates: _fates, ...summary } = result;
+      process.stdout.write(`${JSON.stringify({ ...summary, wallMs: Math.round(wallMs), replay })}\n`);
+    } else {
+      process.stdout.write(`${formatReport(result)}\n`);
+      process.stdout.write(`wall time ${(wallMs / 1000).toFixed(2)} s\n`);
+      process.stdout.write(`replay: ${replay}\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof AssertionError || error instanceof LimitError) {
+      process.stderr.write(`run failed: ${error.message}\nreplay: ${replay}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    traceFile?.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('smacksim')
+    .description('Deterministic simulator for XMPP Stream Management (XEP-0198) with Prosody mod_smacks')
+    .showHelpAfterError()
+    .exitOverride();
+  program
+    .command('run')
+    .description('run one scenario (default: a built-in population of phones on a lossy network for a virtual day)')
+    .argument('[scenario]', 'scenario file (JSON, see sims/)')
+    .option('--seed <n>', 'the run seed (default: the scenario’s own)')
+    .addOption(new Option('--set <key=value>', `override a server setting by its Prosody name (${settingNames.join(', ')})`).argParser(collect).default([]))
+    .option('--json', 'print one JSON object instead of the table')
+    .option('--trace <file>', 'write every trace event as JSON lines')
+    .action((scenarioPath: string | undefined, flags: RunFlags) => {
+      process.exitCode = runCommand(scenarioPath, flags);
+    });
+  return program;
+}
+
+function main(): void {
+  const program = buildProgram();
+  try {
+    program.parse(process.argv);
+  } catch (error) {
+    if (error instanceof ScenarioError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const code = (error as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    throw error;
+  }
+}
+
+main();

@@ -1,0 +1,52 @@
+/** The human-readable summary of one run. */
+import { formatDurationMs } from '../scenario/duration.js';
+import type { RunResult } from '../world/world.js';
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '-' : `${((100 * part) / whole).toFixed(2)} %`;
+}
+
+function table(rows: Array<[string, string | number, string?]>): string {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => String(value).length));
+  return rows.map(([label, value, note]) => `  ${label.padEnd(width)}  ${String(value).padStart(valueWidth)}${note ? `  ${note}` : ''}`).join('\n');
+}
+
+export function formatReport(result: RunResult): string {
+  const m = result.messages;
+  const lines: string[] = [];
+  lines.push(`scenario ${result.scenario} · variant ${result.variant} · virtual time ${formatDurationMs(result.virtualTimeMs)} · ${result.clients.model + result.clients.scripted} clients`);
+  lines.push('');
+  lines.push('messages');
+  lines.push(
+    table([
+      ['sent', m.sent],
+      ['delivered once', m.delivered, percent(m.delivered, m.sent)],
+      ['duplicated', m.duplicated, percent(m.duplicated, m.sent)],
+      ['offline (fetched later)', m.offline, percent(m.offline, m.sent)],
+      ['bounced', m.bounced, percent(m.bounced, m.sent)],
+      ['lost', m.lost, percent(m.lost, m.sent)],
+      ['false bounces', m.falseBounces, 'delivered, but the sender also got an error'],
+    ]),
+  );
+  lines.push('');
+  lines.push('stream management');
+  lines.push(
+    table([
+      ['resends', result.resends, 'server replays on resume + client re-sends'],
+      ['hibernations started', result.hibernation.started],
+      ['  resumed', result.hibernation.resumed],
+      ['  expired', result.hibernation.expired],
+      ['  evicted', result.hibernation.evicted],
+      ['<r/> sent by server', result.acks.requested],
+      ['<a/> received by server', result.acks.received],
+      ['ack-delayed events', result.acks.delayed],
+      ['peak queue (one session)', result.queue.peak, 'stanzas'],
+      ['peak queued bytes (all)', result.queue.peakBytes],
+    ]),
+  );
+  lines.push('');
+  lines.push(`events ${result.events} · trace events ${result.traceEvents} · trace hash ${result.traceHash}${result.settled ? '' : ' · NOT SETTLED within settleMax'}`);
+  if (result.scriptTimeouts.length > 0) lines.push(`script steps that timed out: ${result.scriptTimeouts.join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,430 @@
+/**
+ * The client side of one XMPP account on one device: connects over the simulated network, opens the
+ * stream, authenticates (SASL PLAIN), binds, enables or resumes Stream Management, and keeps the
+ * client's SM counters (XEP-0198 §4): `inboundH` (stanzas handled from the server) and the queue of
+ * its own unacknowledged stanzas.
+ *
+ * It knows only what crosses the wire. Behaviour (when to request acks, probe, reconnect, what to do
+ * after a failed resume) belongs to the models that drive it (scripted.ts, mobile.ts).
+ */
+import type { Engine, Timer } from '../engine/engine.js';
+import type { Connection, ConnectionEnd } from '../net/connection.js';
+import type { Network } from '../net/network.js';
+import type { TraceRecorder } from '../trace/recorder.js';
+import { xmlnsBind, xmlnsDelay, xmlnsSasl, xmlnsSm3 } from '../xmpp/ns.js';
+import { type Element, attr, childNs, el, errorCondition, isCountableStanza } from '../xmpp/stanza.js';
+import { type Frame, RawText, StreamClose, StreamOpen, Whitespace, frameName, streamCloseFrame, whitespaceFrame } from '../xmpp/wire.js';
+
+export interface Account {
+  username: string;
+  password: string;
+  host: string;
+}
+
+/** How a login ends up using Stream Management. */
+export type SmMode = 'none' | 'enable' | 'resume';
+
+export interface LoginOptions {
+  sm: SmMode;
+  /** Send initial presence after binding (needed to receive bare-JID chat and offline messages). */
+  presence: boolean;
+  /** Resource to bind; undefined lets the server pick. */
+  resource: string | undefined;
+}
+
+export type ClientPhase = 'offline' | 'connecting' | 'authenticating' | 'binding' | 'enabling' | 'resuming' | 'online' | 'closing';
+
+/** What the driving model hears about. Every callback is optional. */
+export interface ClientEvents {
+  onOnline?(how: 'login' | 'resumed'): void;
+  /** A resume attempt failed with <failed/>; `h` is the server's count if it sent one. */
+  onResumeFailed?(h: number | undefined): void;
+  onStanza?(stanza: Element): void;
+  /** The server acknowledged some of our stanzas (they left the unacked queue). */
+  onAcked?(stanzas: Element[]): void;
+  /** Any element or frame from the server (for probes: "any inbound counts"). */
+  onInbound?(): void;
+  onDisconnected?(reason: string): void;
+  onLoginFailed?(reason: string): void;
+}
+
+export class XmppClient implements ConnectionEnd {
+  phase: ClientPhase = 'offline';
+  connection: Connection | undefined;
+  fullJid: string | undefined;
+  /** SM state (client side). */
+  smNs = xmlnsSm3;
+  isSmEnabled = false;
+  smId: string | undefined;
+  inboundH = 0;
+  /** Our stanzas the server has not acknowledged yet, oldest first. */
+  unacked: Element[] = [];
+  /** Unacknowledged stanzas of an earlier SM session, set aside when a new one is enabled. */
+  orphaned: Element[] = [];
+  /** How many of our stanzas the server has acknowledged in total. */
+  outboundAcked = 0;
+  /** Answer <r/> with <a/> at once. */
+  isAutoAck = true;
+  /** Every element received outside the login handshake, in order (for the `wire` report). */
+  readonly received: Element[] = [];
+  readonly events: ClientEvents = {};
+  private login: LoginOptions = { sm: 'resume', presence: true, resource: undefined };
+  private resumeRequest: { previd: string; h: number | string } | undefined;
+  private bindId = 0;
+  private timeoutTimer: Timer | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly account: Account,
+    private readonly engine: Engine,
+    private readonly network: Network,
+    private readonly trace: TraceRecorder,
+    /** The network path this client's connections use (defaults to its name). */
+    private readonly pathName: string = name,
+  ) {}
+
+  get isConnected(): boolean {
+    return this.connection !== undefined;
+  }
+
+  // ---- connecting ----
+
+  /** Open a new connection and log in (bind, then SM as asked). */
+  connect(options: LoginOptions, timeoutMs = 60_000): void {
+    this.login = options;
+    this.resumeRequest = undefined;
+    this.open(timeoutMs);
+  }
+
+  /**
+   * Open a new connection, authenticate and resume `previd` with `h` (defaults: our own). A string
+   * `h` goes on the wire verbatim (scripts test malformed counters).
+   */
+  resume(previd = this.smId, h: number | string = this.inboundH, timeoutMs = 60_000): void {
+    this.resumeRequest = { previd: previd ?? '', h };
+    this.open(timeoutMs);
+  }
+
+  private open(timeoutMs: number): void {
+    this.dropConnection();
+    this.setPhase('connecting');
+    this.connection = this.network.connect(this.pathName, (connection) => {
+      if (connection !== this.connection) return;
+      connection.clientEnd = this;
+      this.write(new StreamOpen(this.account.host));
+    });
+    this.timeoutTimer = this.engine.after(timeoutMs, () => {
+      this.timeoutTimer = undefined;
+      if (this.phase === 'online' || this.phase === 'offline') return;
+      this.abort('login timeout');
+      this.events.onLoginFailed?.('timeout');
+    });
+  }
+
+  // ---- sending ----
+
+  private write(frame: Frame): void {
+    const connection = this.connection;
+    if (connection === undefined) return;
+    if (frame instanceof StreamOpen || frame instanceof StreamClose || frame instanceof Whitespace) {
+      connection.write('client', frame);
+      return;
+    }
+    if (frame instanceof RawText) {
+      this.trace.emit({ t: this.engine.now, type: 'client.send', client: this.name, conn: connection.id, name: 'raw' });
+      connection.write('client', frame);
+      return;
+    }
+    this.traceElement('client.send', frame);
+    connection.write('client', frame);
+  }
+
+  /** Send a stanza; with SM on it joins the unacked queue (XEP-0198 §4). */
+  sendStanza(stanza: Element): void {
+    if (this.isSmEnabled && isCountableStanza(stanza)) this.unacked.push(stanza);
+    this.write(stanza);
+  }
+
+  /** Any XML text, sent as is (the server parses it). */
+  sendRaw(text: string): void {
+    this.write(new RawText(text));
+  }
+
+  sendElement(element: Element): void {
+    this.write(element);
+  }
+
+  requestAck(): void {
+    if (this.isSmEnabled) this.write(el('r', { xmlns: this.smNs }));
+  }
+
+  sendAck(h: number | string = this.inboundH): void {
+    this.write(el('a', { xmlns: this.smNs, h }));
+  }
+
+  whitespacePing(): void {
+    this.write(whitespaceFrame);
+  }
+
+  /** Graceful close: </stream:stream>, then wait for the server's close (or give up after 5 s). */
+  close(): void {
+    const connection = this.connection;
+    if (connection === undefined) return;
+    this.setPhase('closing');
+    this.write(streamCloseFrame);
+    this.engine.after(5000, () => {
+      if (this.connection === connection) this.abort('close timeout');
+    });
+  }
+
+  /** Abortive disconnect: the socket is closed without a stream close (FIN only). */
+  disconnect(reason = 'disconnect'): void {
+    this.abort(reason);
+  }
+
+  private abort(reason: string): void {
+    const connection = this.connection;
+    this.dropConnection();
+    connection?.close('client', reason);
+    this.disconnected(reason);
+  }
+
+  private dropConnection(): void {
+    this.timeoutTimer?.cancel();
+    this.timeoutTimer = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection !== undefined && connection.clientEnd === this) connection.clientEnd = undefined;
+  }
+
+  private disconnected(reason: string): void {
+    const wasSession = this.phase !== 'offline';
+    this.setPhase('offline', reason);
+    if (wasSession) this.events.onDisconnected?.(reason);
+  }
+
+  // ---- receiving (ConnectionEnd) ----
+
+  onClose(reason: string): void {
+    this.dropConnection();
+    this.disconnected(reason);
+  }
+
+  onFrame(frame: Frame): void {
+    this.events.onInbound?.();
+    if (frame instanceof StreamOpen || frame instanceof Whitespace || frame instanceof RawText) return;
+    if (frame instanceof StreamClose) {
+      if (this.phase === 'online' || this.phase === 'closing' || this.phase === 'enabling' || this.phase === 'resuming') this.received.push(el('stream:close'));
+      const connection = this.connection;
+      this.dropConnection();
+      connection?.close('client', 'stream closed');
+      this.disconnected('stream closed');
+      return;
+    }
+    this.traceElement('client.recv', frame);
+    switch (this.phase) {
+      case 'connecting':
+      case 'authenticating':
+      case 'binding':
+        this.handshake(frame);
+        return;
+      default:
+        this.onSessionElement(frame);
+    }
+  }
+
+  private handshake(element: Element): void {
+    if (element.name === 'stream:features') {
+      if (childNs(element, 'mechanisms', xmlnsSasl) !== undefined) {
+        this.setPhase('authenticating');
+        const credentials = Buffer.from(`\u0000${this.account.username}\u0000${this.account.password}`).toString('base64');
+        this.write(el('auth', { xmlns: xmlnsSasl, mechanism: 'PLAIN' }).t(credentials) as Element);
+        return;
+      }
+      if (this.resumeRequest !== undefined) {
+        this.setPhase('resuming');
+        this.write(el('resume', { xmlns: this.smNs, previd: this.resumeRequest.previd, h: this.resumeRequest.h }));
+        return;
+      }
+      this.setPhase('binding');
+      this.bindId++;
+      const bind = el('iq', { type: 'set', id: `bind${this.bindId}` });
+      const payload = bind.c('bind', { xmlns: xmlnsBind });
+      if (this.login.resource !== undefined) payload.c('resource').t(this.login.resource);
+      this.write(bind);
+      return;
+    }
+    if (element.name === 'success' && element.attrs.xmlns === xmlnsSasl) {
+      this.write(new StreamOpen(this.account.host));
+      return;
+    }
+    if (element.name === 'failure' && element.attrs.xmlns === xmlnsSasl) {
+      this.received.push(element);
+      this.abort('auth failed');
+      this.events.onLoginFailed?.('not-authorized');
+      return;
+    }
+    if (element.name === 'iq' && attr(element, 'id') === `bind${this.bindId}`) {
+      if (attr(element, 'type') !== 'result') {
+        this.received.push(element);
+        this.abort('bind failed');
+        this.events.onLoginFailed?.('bind');
+        return;
+      }
+      this.fullJid = element.getChild('bind')?.getChildText('jid') ?? undefined;
+      this.afterBind();
+      return;
+    }
+    this.received.push(element);
+    if (element.name === 'stream:error') this.onStreamError();
+  }
+
+  private afterBind(): void {
+    this.isSmEnabled = false;
+    this.smId = this.login.sm === 'none' ? this.smId : undefined;
+    if (this.login.sm === 'none') {
+      this.becomeOnline('login');
+      return;
+    }
+    this.setPhase('enabling');
+    this.write(el('enable', { xmlns: this.smNs, resume: this.login.sm === 'resume' ? 'true' : undefined }));
+  }
+
+  private becomeOnline(how: 'login' | 'resumed'): void {
+    this.timeoutTimer?.cancel();
+    this.timeoutTimer = undefined;
+    this.setPhase('online');
+    if (how === 'login' && this.login.presence) this.sendStanza(el('presence'));
+    this.events.onOnline?.(how);
+  }
+
+  private onSessionElement(element: Element): void {
+    this.received.push(element);
+    const xmlns = element.attrs.xmlns as string | undefined;
+    if (xmlns === this.smNs || xmlns === 'urn:xmpp:sm:2') {
+      this.onSmElement(element);
+      return;
+    }
+    if (element.name === 'stream:error') {
+      this.onStreamError();
+      return;
+    }
+    if (isCountableStanza(element)) {
+      if (this.isSmEnabled) this.inboundH++;
+      if (element.name === 'message') this.traceMessage(element);
+      this.events.onStanza?.(element);
+    }
+  }
+
+  /** Fates of tracked messages are read off what clients receive (outcome/ledger.ts). */
+  private traceMessage(message: Element): void {
+    const id = attr(message, 'id');
+    if (id === undefined) return;
+    if (attr(message, 'type') === 'error') {
+      this.trace.emit({ t: this.engine.now, type: 'message.bounced', client: this.name, id, condition: errorCondition(message) ?? 'undefined-condition' });
+      return;
+    }
+    if (message.getChild('body') === undefined) return;
+    const offline = XmppClient.isFromOfflineStore(message, this.account.host);
+    this.trace.emit({ t: this.engine.now, type: 'message.delivered', client: this.name, id, offline, resent: !offline && XmppClient.isSmacksResend(message) });
+  }
+
+  private onStreamError(): void {
+    // The server follows a stream error with </stream:stream>; nothing to do until then.
+  }
+
+  private onSmElement(element: Element): void {
+    switch (element.name) {
+      case 'enabled':
+        this.isSmEnabled = true;
+        this.inboundH = 0;
+        this.orphaned = this.orphaned.concat(this.unacked);
+        this.unacked = [];
+        this.outboundAcked = 0;
+        this.smId = attr(element, 'id');
+        if (this.phase === 'enabling') this.becomeOnline('login');
+        return;
+      case 'resumed': {
+        this.isSmEnabled = true;
+        this.applyAck(Number(attr(element, 'h') ?? '0'));
+        // Re-send what the server did not get (XEP-0198 §5).
+        const pending = this.unacked;
+        this.unacked = [];
+        if (this.phase === 'resuming') this.becomeOnline('resumed');
+        for (const stanza of pending) this.sendStanza(stanza);
+        return;
+      }
+      case 'failed':
+        if (this.phase === 'resuming') {
+          const h = attr(element, 'h');
+          this.isSmEnabled = false;
+          this.smId = undefined;
+          this.setPhase('binding');
+          this.events.onResumeFailed?.(h === undefined ? undefined : Number(h));
+          return;
+        }
+        if (this.phase === 'enabling') this.becomeOnline('login');
+        return;
+      case 'r':
+        if (this.isAutoAck) this.sendAck();
+        return;
+      case 'a':
+        this.applyAck(Number(attr(element, 'h') ?? '0'));
+        return;
+    }
+  }
+
+  /** Drop what the server acknowledged. A too-high h is clamped (the "log only" validation). */
+  private applyAck(h: number): void {
+    const newly = Math.max(0, Math.min(h - this.outboundAcked, this.unacked.length));
+    if (newly === 0) return;
+    const acked = this.unacked.splice(0, newly);
+    this.outboundAcked += newly;
+    this.events.onAcked?.(acked);
+  }
+
+  /** After a failed resume the model may bind a fresh session on the same connection. */
+  bindAfterFailedResume(options: LoginOptions): void {
+    this.login = options;
+    this.resumeRequest = undefined;
+    this.setPhase('binding');
+    this.bindId++;
+    const bind = el('iq', { type: 'set', id: `bind${this.bindId}` });
+    const payload = bind.c('bind', { xmlns: xmlnsBind });
+    if (options.resource !== undefined) payload.c('resource').t(options.resource);
+    this.write(bind);
+  }
+
+  private setPhase(phase: ClientPhase, reason?: string): void {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    if (reason === undefined) this.trace.emit({ t: this.engine.now, type: 'client.state', client: this.name, state: phase });
+    else this.trace.emit({ t: this.engine.now, type: 'client.state', client: this.name, state: phase, reason });
+  }
+
+  private traceElement(type: 'client.send' | 'client.recv', element: Element): void {
+    const conn = this.connection?.id ?? 0;
+    const id = element.attrs.id as string | undefined;
+    const name = frameName(element);
+    if (name === 'a') {
+      this.trace.emit({ t: this.engine.now, type, client: this.name, conn, name, h: Number(element.attrs.h) });
+    } else if (id === undefined) this.trace.emit({ t: this.engine.now, type, client: this.name, conn, name });
+    else this.trace.emit({ t: this.engine.now, type, client: this.name, conn, name, id });
+  }
+
+  /** True when the stanza carries mod_offline's delay (from the host): it came out of storage. */
+  static isFromOfflineStore(stanza: Element, host: string): boolean {
+    for (const child of stanza.children) {
+      if (typeof child !== 'string' && child.name === 'delay' && child.attrs.xmlns === xmlnsDelay && child.attrs.from === host) return true;
+    }
+    return false;
+  }
+
+  /** True when the stanza carries mod_smacks' delay (from a bare user JID): it was queued and re-sent. */
+  static isSmacksResend(stanza: Element): boolean {
+    for (const child of stanza.children) {
+      if (typeof child !== 'string' && child.name === 'delay' && child.attrs.xmlns === xmlnsDelay && String(child.attrs.from).includes('@')) return true;
+    }
+    return false;
+  }
+}

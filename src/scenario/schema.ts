@@ -1,0 +1,301 @@
+/**
+ * The scenario format (sims/*.json) and its validation. A scenario is refused before anything runs if
+ * any field is unknown, missing or out of range; the error names the file, the field's path, the bad
+ * value and what is allowed.
+ */
+import { parse } from 'ltx';
+import { mobileKnobsDefault, type MobileKnobs } from '../clients/mobile.js';
+import type { PathOptions } from '../net/path.js';
+import { type FaultRate, networkProfileNames, networkProfiles } from '../net/profile.js';
+import type { Element } from '../xmpp/stanza.js';
+import { ScenarioError } from './errors.js';
+import { ObjectReader } from './reader.js';
+import { type Settings, parseSetting } from './settings.js';
+
+export interface NetworkSpec {
+  profile: string;
+  path: PathOptions;
+  faults: FaultRate[];
+}
+
+export interface ClientSpec {
+  account: string;
+  resource: string;
+  ack: 'auto' | 'none';
+  network: NetworkSpec;
+}
+
+export type SmMode = 'none' | 'enable' | 'resume';
+
+export type Step = { atMs: number | undefined; timeoutMs: number } & (
+  | { do: 'login'; client: string; sm: SmMode; presence: boolean; resource: string | undefined }
+  | { do: 'bind'; client: string; sm: SmMode; presence: boolean }
+  | { do: 'send'; client: string; stanza: Element }
+  | { do: 'send-raw'; client: string; xml: string }
+  | { do: 'ack'; client: string; h: string | undefined }
+  | { do: 'request-ack'; client: string }
+  | { do: 'resume'; client: string; previd: string | undefined; h: string | undefined }
+  | { do: 'close' | 'disconnect' | 'blackhole' | 'outage' | 'reset' | 'freeze' | 'heal'; client: string }
+  | { do: 'delay'; client: string; delayMs: number }
+  | { do: 'wait'; forMs: number }
+);
+
+export type StepKind = Step['do'];
+
+export const stepKinds: readonly StepKind[] = [
+  'login', 'bind', 'send', 'send-raw', 'ack', 'request-ack', 'resume', 'close', 'disconnect',
+  'blackhole', 'outage', 'reset', 'freeze', 'heal', 'delay', 'wait',
+];
+
+export interface GroupSpec {
+  name: string;
+  count: number;
+  model: 'mobile';
+  network: NetworkSpec;
+  messagesPerHour: number;
+  knobs: MobileKnobs;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Seed used when the command line gives none. */
+  seed: number;
+  host: string;
+  /** Length of the safety phase (faults and traffic on). */
+  durationMs: number;
+  /** Upper bound on the settle phase. */
+  settleMsMax: number;
+  server: Partial<Settings>;
+  accounts: Array<{ username: string; password: string }>;
+  clients: Map<string, ClientSpec>;
+  script: Step[];
+  groups: GroupSpec[];
+}
+
+const namePattern = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+function readNetwork(source: string, path: string, raw: unknown, fallbackProfile: string): NetworkSpec {
+  if (raw === undefined) raw = { profile: fallbackProfile };
+  if (typeof raw === 'string') raw = { profile: raw };
+  const reader = ObjectReader.of(source, path, raw);
+  const profileName = reader.oneOf('profile', networkProfileNames, fallbackProfile);
+  const profile = networkProfiles[profileName]!;
+  const base = profile.path;
+  const path_: PathOptions = {
+    latencyMs: reader.duration('latencyMs', base.latencyMs),
+    jitterMs: reader.duration('jitterMs', base.jitterMs),
+    lossRate: reader.number('lossRate', { min: 0, max: 1, fallback: base.lossRate }),
+    lossRetransmitMs: reader.duration('lossRetransmitMs', base.lossRetransmitMs),
+    tcpGiveUpMs: reader.duration('tcpGiveUpMs', base.tcpGiveUpMs),
+  };
+  const faultsRaw = reader.array('faults');
+  const faults = faultsRaw === undefined ? profile.faults.map((fault) => ({ ...fault })) : faultsRaw.map((item, index) => readFault(source, `${reader.at('faults')}[${index}]`, item));
+  reader.done();
+  return { profile: profileName, path: path_, faults };
+}
+
+function readFault(source: string, path: string, raw: unknown): FaultRate {
+  const reader = ObjectReader.of(source, path, raw);
+  const fault: FaultRate = {
+    kind: reader.oneOf('kind', ['reset', 'blackhole', 'outage'] as const),
+    perHour: reader.number('perHour', { min: 0 }),
+    durationMsMin: reader.duration('durationMin', 0),
+    durationMsMax: reader.duration('durationMax', 0),
+  };
+  if (fault.durationMsMax < fault.durationMsMin) reader.fail('durationMax', 'must not be below durationMin');
+  if (fault.kind !== 'reset' && fault.durationMsMax === 0) reader.fail('durationMax', `a ${fault.kind} needs a duration`, 'a duration > 0');
+  reader.done();
+  return fault;
+}
+
+function readStep(source: string, path: string, raw: unknown, clients: ReadonlyMap<string, ClientSpec>): Step {
+  const reader = ObjectReader.of(source, path, raw);
+  const kind = reader.oneOf('do', stepKinds);
+  const atMs = reader.has('at') ? reader.duration('at') : (reader.raw('at'), undefined);
+  const timeoutMs = reader.duration('timeout', 60_000);
+  const common = { atMs, timeoutMs };
+  const client = (): string => {
+    const name = reader.string('client');
+    if (!clients.has(name)) reader.fail('client', 'no such client', [...clients.keys()].join(', ') || '(no clients declared)');
+    return name;
+  };
+  const sm = (): SmMode => reader.oneOf('sm', ['none', 'enable', 'resume'] as const, 'resume');
+  const counter = (key: string): string | undefined => {
+    const value = reader.raw(key);
+    if (value === undefined) return undefined;
+    if (typeof value === 'number' || typeof value === 'string') return String(value);
+    return reader.fail(key, 'expected a number or a string (sent verbatim)');
+  };
+  let step: Step;
+  switch (kind) {
+    case 'login':
+      step = { ...common, do: kind, client: client(), sm: sm(), presence: reader.boolean('presence', true), resource: reader.string('resource', undefined) };
+      break;
+    case 'bind':
+      step = { ...common, do: kind, client: client(), sm: sm(), presence: reader.boolean('presence', true) };
+      break;
+    case 'send': {
+      const xml = reader.string('xml');
+      let stanza: Element;
+      try {
+        stanza = parse(xml) as Element;
+      } catch (error) {
+        return reader.fail('xml', `not well-formed XML (${(error as Error).message}); use send-raw for malformed input`);
+      }
+      step = { ...common, do: kind, client: client(), stanza };
+      break;
+    }
+    case 'send-raw':
+      step = { ...common, do: kind, client: client(), xml: reader.string('xml') };
+      break;
+    case 'ack':
+      step = { ...common, do: kind, client: client(), h: counter('h') };
+      break;
+    case 'resume':
+      step = { ...common, do: kind, client: client(), previd: reader.string('previd', undefined), h: counter('h') };
+      break;
+    case 'delay':
+      step = { ...common, do: kind, client: client(), delayMs: reader.duration('ms') };
+      break;
+    case 'wait':
+      step = { ...common, do: kind, forMs: reader.duration('for') };
+      break;
+    default:
+      step = { ...common, do: kind, client: client() };
+  }
+  reader.done(`do, at, timeout, and for '${kind}': ${[...stepFields(kind)].join(', ') || 'nothing else'}`);
+  return step;
+}
+
+function stepFields(kind: StepKind): string[] {
+  switch (kind) {
+    case 'login':
+      return ['client', 'sm', 'presence', 'resource'];
+    case 'bind':
+      return ['client', 'sm', 'presence'];
+    case 'send':
+    case 'send-raw':
+      return ['client', 'xml'];
+    case 'ack':
+      return ['client', 'h'];
+    case 'resume':
+      return ['client', 'previd', 'h'];
+    case 'delay':
+      return ['client', 'ms'];
+    case 'wait':
+      return ['for'];
+    default:
+      return ['client'];
+  }
+}
+
+function readGroup(source: string, path: string, raw: unknown): GroupSpec {
+  const reader = ObjectReader.of(source, path, raw);
+  const name = reader.string('name');
+  if (!namePattern.test(name)) reader.fail('name', 'must start with a letter and use letters, digits, _ . -');
+  const group: GroupSpec = {
+    name,
+    count: reader.number('count', { min: 1, max: 100_000, isInteger: true }),
+    model: reader.oneOf('model', ['mobile'] as const, 'mobile'),
+    network: readNetwork(source, reader.at('network'), reader.raw('network'), 'lossy-mobile'),
+    messagesPerHour: reader.number('messagesPerHour', { min: 0, fallback: 4 }),
+    knobs: readKnobs(source, reader.at('knobs'), reader.raw('knobs')),
+  };
+  reader.done();
+  return group;
+}
+
+function readKnobs(source: string, path: string, raw: unknown): MobileKnobs {
+  if (raw === undefined) return { ...mobileKnobsDefault };
+  const reader = ObjectReader.of(source, path, raw);
+  const knobs: MobileKnobs = {
+    probeIdleMs: reader.duration('probeIdle', mobileKnobsDefault.probeIdleMs),
+    probeTimeoutMs: reader.duration('probeTimeout', mobileKnobsDefault.probeTimeoutMs),
+    reconnectBaseMs: reader.duration('reconnectBase', mobileKnobsDefault.reconnectBaseMs),
+    reconnectMaxMs: reader.duration('reconnectMax', mobileKnobsDefault.reconnectMaxMs),
+    reconnectJitter: reader.number('reconnectJitter', { min: 0, max: 1, fallback: mobileKnobsDefault.reconnectJitter }),
+    loginTimeoutMs: reader.duration('loginTimeout', mobileKnobsDefault.loginTimeoutMs),
+  };
+  reader.done();
+  return knobs;
+}
+
+/** Validate a parsed scenario file. `source` names it in errors. */
+export function readScenario(source: string, raw: unknown): Scenario {
+  const reader = ObjectReader.of(source, '', raw);
+  const name = reader.string('name');
+  const description = reader.string('description', '');
+  const seed = reader.number('seed', { min: 0, isInteger: true, fallback: 1 });
+  const host = reader.string('host', 'localhost');
+  const durationMs = reader.duration('duration', 0);
+  const settleMsMax = reader.duration('settleMax', 3_600_000);
+
+  const server: Partial<Settings> = {};
+  const serverReader = reader.object('server');
+  if (serverReader !== undefined) {
+    for (const key of Object.keys(serverReader.value)) {
+      (server as Record<string, unknown>)[key] = parseSetting(source, serverReader.at(key), key, serverReader.raw(key));
+    }
+  }
+
+  const accounts: Scenario['accounts'] = [];
+  const accountNames = new Set<string>();
+  for (const [index, item] of (reader.array('accounts') ?? []).entries()) {
+    const path = `accounts[${index}]`;
+    const account = typeof item === 'string' ? { username: item, password: `${item}pass` } : readAccount(source, path, item);
+    if (!/^[a-z0-9_.-]+$/.test(account.username)) throw new ScenarioError(source, path, 'a username uses lowercase letters, digits, _ . -', account.username);
+    if (accountNames.has(account.username)) throw new ScenarioError(source, path, `account '${account.username}' is declared twice`);
+    accountNames.add(account.username);
+    accounts.push(account);
+  }
+
+  const defaultNetwork = reader.raw('network');
+  const clients = new Map<string, ClientSpec>();
+  const clientsReader = reader.object('clients');
+  if (clientsReader !== undefined) {
+    for (const clientName of Object.keys(clientsReader.value)) {
+      const clientReader = ObjectReader.of(source, clientsReader.at(clientName), clientsReader.raw(clientName));
+      if (!namePattern.test(clientName)) clientReader.fail('', 'a client name starts with a letter and uses letters, digits, _ . -');
+      const account = clientReader.string('account');
+      if (!accountNames.has(account)) clientReader.fail('account', 'no such account', [...accountNames].join(', ') || '(no accounts declared)');
+      clients.set(clientName, {
+        account,
+        resource: clientReader.string('resource', clientName),
+        ack: clientReader.oneOf('ack', ['auto', 'none'] as const, 'auto'),
+        network: readNetwork(source, clientReader.at('network'), clientReader.raw('network') ?? defaultNetwork, 'loopback'),
+      });
+      clientReader.done();
+    }
+  }
+  if (defaultNetwork !== undefined) readNetwork(source, 'network', defaultNetwork, 'loopback');
+
+  const script = (reader.array('script') ?? []).map((item, index) => readStep(source, `script[${index}]`, item, clients));
+  const populationReader = reader.object('population');
+  const groups: GroupSpec[] = [];
+  if (populationReader !== undefined) {
+    for (const [index, item] of (populationReader.array('groups') ?? []).entries()) {
+      groups.push(readGroup(source, `${populationReader.at('groups')}[${index}]`, item));
+    }
+    populationReader.done();
+  }
+  if (script.length === 0 && groups.length === 0) {
+    throw new ScenarioError(source, '', 'a scenario needs a `script` or a `population`', undefined, 'script: [steps], population: { groups: [...] }');
+  }
+  if (groups.length > 0 && durationMs === 0) reader.fail('duration', 'a population needs a duration', 'a duration > 0, e.g. "1d"');
+  const groupNames = new Set<string>();
+  for (const group of groups) {
+    if (groupNames.has(group.name)) throw new ScenarioError(source, 'population.groups', `group name '${group.name}' is used twice`);
+    groupNames.add(group.name);
+  }
+  reader.done();
+  return { name, description, seed, host, durationMs, settleMsMax, server, accounts, clients, script, groups };
+}
+
+function readAccount(source: string, path: string, raw: unknown): { username: string; password: string } {
+  const reader = ObjectReader.of(source, path, raw);
+  const username = reader.string('username');
+  const account = { username, password: reader.string('password', `${username}pass`) };
+  reader.done();
+  return account;
+}

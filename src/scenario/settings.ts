@@ -1,0 +1,93 @@
+/**
+ * The server settings a scenario or `--set` may change: every core and mod_smacks option by its
+ * Prosody name, with the type and bounds Prosody would accept. One table, typed against the two
+ * layers' option objects, so a new option cannot be added without a rule here.
+ */
+import { type ServerOptions, serverOptionsDefault } from '../server/options.js';
+import { type SmacksOptions, smacksOptionsDefault } from '../smacks/options.js';
+import { ScenarioError } from './errors.js';
+
+export type Settings = ServerOptions & SmacksOptions;
+
+export const settingsDefault: Readonly<Settings> = Object.freeze({ ...serverOptionsDefault, ...smacksOptionsDefault });
+
+type Rule =
+  | { kind: 'number'; min?: number; isInteger?: boolean; minExclusive?: boolean; text: string }
+  | { kind: 'boolean'; text: string }
+  | { kind: 'enum'; values: readonly string[]; text: string };
+
+export const settingRules: { readonly [Key in keyof Settings]: Rule } = {
+  variant: { kind: 'enum', values: ['core-0.12'], text: 'which mod_smacks runs (community: see the mod_smacks issue)' },
+  smacks_hibernation_time: { kind: 'number', min: 0, text: 'seconds a disconnected resumable session is kept' },
+  smacks_enabled_s2s: { kind: 'boolean', text: 'Stream Management on s2s links' },
+  smacks_s2s_resend: { kind: 'boolean', text: 're-route unacked s2s stanzas instead of bouncing them' },
+  smacks_max_unacked_stanzas: { kind: 'number', min: 0, text: 'request an ack when more than this many are unacked' },
+  smacks_max_inactive_unacked_stanzas: { kind: 'number', min: 0, text: 'the same threshold while CSI-inactive' },
+  smacks_max_ack_delay: { kind: 'number', min: 0, text: 'seconds after an <r/> before smacks-ack-delayed fires (0: never)' },
+  smacks_max_queue_size: { kind: 'number', min: 0, minExclusive: true, isInteger: true, text: 'ring capacity of the unacked queue (core); must be > 0' },
+  smacks_max_hibernated_sessions: { kind: 'number', min: 0, minExclusive: true, isInteger: true, text: 'resumable sessions kept per user (community); must be > 0' },
+  smacks_max_old_sessions: { kind: 'number', min: 0, isInteger: true, text: 'expired-session h records kept per user' },
+  read_timeout: { kind: 'number', min: 0, minExclusive: true, text: 'network_settings.read_timeout, seconds' },
+  c2s_close_timeout: { kind: 'number', min: 0, text: 'seconds to wait for the client’s </stream:stream> after a server close' },
+  conflict_resolve: { kind: 'enum', values: ['kick_old', 'kick_new', 'increment', 'random'], text: 'what binding an already bound resource does' },
+  offline: { kind: 'boolean', text: 'mod_offline loaded' },
+  nooffline_noerror: { kind: 'boolean', text: 'mod_nooffline_noerror loaded' },
+};
+
+export function isSettingName(name: string): name is keyof Settings {
+  return Object.prototype.hasOwnProperty.call(settingRules, name);
+}
+
+export const settingNames = Object.keys(settingRules) as (keyof Settings)[];
+
+function allowedText(rule: Rule): string {
+  switch (rule.kind) {
+    case 'boolean':
+      return 'true or false';
+    case 'enum':
+      return rule.values.join(', ');
+    case 'number': {
+      const bound = rule.min === undefined ? 'a number' : rule.minExclusive ? `a number > ${rule.min}` : `a number >= ${rule.min}`;
+      return rule.isInteger ? bound.replace('a number', 'an integer') : bound;
+    }
+  }
+}
+
+/**
+ * Check one setting. Values may come as JSON values or, from `--set`, as strings: Prosody's
+ * get_option_number accepts numeric strings, get_option_boolean accepts "true"/"false".
+ */
+export function parseSetting(source: string, path: string, name: string, raw: unknown): Settings[keyof Settings] {
+  if (!isSettingName(name)) {
+    throw new ScenarioError(source, path, `unknown setting '${name}'`, undefined, settingNames.join(', '));
+  }
+  const rule = settingRules[name];
+  const bad = (): never => {
+    throw new ScenarioError(source, path, `invalid value for ${name}`, raw, allowedText(rule));
+  };
+  switch (rule.kind) {
+    case 'boolean':
+      if (raw === true || raw === 'true') return true;
+      if (raw === false || raw === 'false') return false;
+      return bad();
+    case 'enum':
+      if (typeof raw === 'string' && rule.values.includes(raw)) return raw as Settings[keyof Settings];
+      return bad();
+    case 'number': {
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+      if (!Number.isFinite(value)) return bad();
+      if (rule.min !== undefined && (rule.minExclusive ? value <= rule.min : value < rule.min)) return bad();
+      if (rule.isInteger && !Number.isInteger(value)) return bad();
+      return value;
+    }
+  }
+}
+
+/** Parse `key=value` from the command line into a settings patch. */
+export function parseSetArgument(text: string): Partial<Settings> {
+  const equals = text.indexOf('=');
+  if (equals <= 0) throw new ScenarioError('--set', text, 'expected key=value', text, settingNames.join(', '));
+  const name = text.slice(0, equals).trim();
+  const value = text.slice(equals + 1).trim();
+  return { [name]: parseSetting('--set', name, name, value) } as Partial<Settings>;
+}

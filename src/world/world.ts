@@ -1,0 +1,278 @@
+/**
+ * The composition root: builds a whole run from (scenario, settings, seed) and runs it in two phases
+ * (DESIGN.md "Safety, then settle"):
+ * 1. safety: the script and the population run with faults and traffic for `duration` (and at least
+ *    until the script is done);
+ * 2. settle: traffic and random faults stop, every path heals, model clients reconnect and drain,
+ *    the server finishes what it was doing (read timeouts, hibernation expiry), and whatever waits
+ *    in offline storage is fetched by a login of its account. Then every message gets its fate.
+ */
+import { MobileClient } from '../clients/mobile.js';
+import { type Account, XmppClient } from '../clients/xmpp-client.js';
+import { Engine } from '../engine/engine.js';
+import { RngStreams } from '../engine/rng.js';
+import { epochMsDefault } from '../engine/time.js';
+import { Network } from '../net/network.js';
+import { RandomFaults } from '../net/random-faults.js';
+import { Ledger, type MessageSummary } from '../outcome/ledger.js';
+import { normalizeWire } from '../outcome/wire.js';
+import type { Scenario } from '../scenario/schema.js';
+import { type Settings, settingsDefault } from '../scenario/settings.js';
+import { C2sConn } from '../server/c2s.js';
+import { OfflineStore } from '../server/offline.js';
+import { Server } from '../server/server.js';
+import { SmacksModule } from '../smacks/module.js';
+import type { TraceEvent } from '../trace/events.js';
+import { TraceRecorder, type TraceSink } from '../trace/recorder.js';
+import { ChatTraffic } from '../workload/traffic.js';
+import { attr, type Element } from '../xmpp/stanza.js';
+import { ScriptRunner, type ScriptedClient } from './script-runner.js';
+
+export interface RunOptions {
+  seed: number;
+  /** Settings on top of the scenario's `server` block (from `--set`). */
+  overrides?: Partial<Settings>;
+  traceSink?: TraceSink;
+  /** Observers of the trace inside the run (tests, checks). */
+  listeners?: Array<(event: TraceEvent) => void>;
+}
+
+export interface RunResult {
+  scenario: string;
+  seed: number;
+  variant: string;
+  settings: Settings;
+  virtualTimeMs: number;
+  events: number;
+  traceEvents: number;
+  traceHash: string;
+  settled: boolean;
+  messages: MessageSummary;
+  resends: number;
+  hibernation: { started: number; resumed: number; expired: number; evicted: number };
+  acks: { requested: number; received: number; delayed: number };
+  queue: { peak: number; peakBytes: number };
+  clients: { scripted: number; model: number };
+  scriptTimeouts: number[];
+  wire: Record<string, string[]>;
+  fates: ReturnType<Ledger['fates']>;
+}
+
+/** How often the settle phase looks whether everything has come to rest. */
+const settlePollMs = 1000;
+
+export class World {
+  readonly engine = new Engine();
+  readonly rngs: RngStreams;
+  readonly trace: TraceRecorder;
+  readonly network: Network;
+  readonly server: Server;
+  readonly offline: OfflineStore;
+  readonly smacks: SmacksModule;
+  readonly ledger = new Ledger();
+  readonly settings: Settings;
+  readonly scripted = new Map<string, ScriptedClient>();
+  readonly models: MobileClient[] = [];
+  private readonly traffic: ChatTraffic[] = [];
+  private readonly faults: RandomFaults[] = [];
+  private script: ScriptRunner | undefined;
+  private readonly clientIds = new Set<string>();
+  private readonly accounts = new Map<string, string>();
+  /** Wire snapshots are taken when the safety phase ends. */
+  private wire: Record<string, string[]> = {};
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly options: RunOptions,
+  ) {
+    this.settings = { ...settingsDefault, ...scenario.server, ...options.overrides };
+    this.rngs = new RngStreams(options.seed);
+    this.trace = new TraceRecorder(options.traceSink);
+    this.trace.listen(this.ledger.listener);
+    for (const listener of options.listeners ?? []) this.trace.listen(listener);
+    this.network = new Network(this.engine, this.rngs, this.trace);
+    const accounts = this.accounts;
+    for (const account of scenario.accounts) accounts.set(account.username, account.password);
+    for (const group of scenario.groups) {
+      for (let index = 1; index <= group.count; index++) accounts.set(`${group.name}${index}`, `${group.name}${index}pass`);
+    }
+    this.server = new Server(scenario.host, this.engine, this.trace, this.settings, accounts, this.rngs.stream('server/ids'), epochMsDefault);
+    this.offline = new OfflineStore(this.server);
+    this.smacks = new SmacksModule(this.server, this.settings);
+    this.network.listener = { accept: (connection) => this.server.accept(connection) };
+    this.buildScripted();
+    this.buildPopulation();
+  }
+
+  private account(username: string): Account {
+    return { username, password: this.accounts.get(username)!, host: this.scenario.host };
+  }
+
+  private buildScripted(): void {
+    for (const [name, spec] of this.scenario.clients) {
+      this.network.addPath(name, spec.network.path);
+      const xmpp = new XmppClient(name, this.account(spec.account), this.engine, this.network, this.trace);
+      xmpp.isAutoAck = spec.ack === 'auto';
+      this.scripted.set(name, { xmpp, resource: spec.resource });
+      if (spec.network.faults.length > 0) {
+        this.faults.push(new RandomFaults(this.engine, this.network, name, spec.network.faults, this.rngs.stream(`faults/${name}`)));
+      }
+    }
+    if (this.scenario.script.length > 0) {
+      this.script = new ScriptRunner(this.engine, this.network, this.trace, this.scenario.script, this.scripted, (client, stanza) => this.scriptedSend(client, stanza));
+    }
+  }
+
+  /** A scripted <message> with an id and a body is tracked by the ledger. */
+  private scriptedSend(client: string, stanza: Element): void {
+    const id = attr(stanza, 'id');
+    if (id !== undefined) this.clientIds.add(id);
+    if (stanza.name !== 'message' || id === undefined || stanza.getChild('body') === undefined) return;
+    this.trace.emit({ t: this.engine.now, type: 'message.sent', client, id, to: attr(stanza, 'to') ?? '' });
+  }
+
+  private buildPopulation(): void {
+    const peers: string[] = [];
+    for (const group of this.scenario.groups) {
+      for (let index = 1; index <= group.count; index++) peers.push(`${group.name}${index}@${this.scenario.host}`);
+    }
+    for (const group of this.scenario.groups) {
+      for (let index = 1; index <= group.count; index++) {
+        const name = `${group.name}${index}`;
+        this.network.addPath(name, group.network.path);
+        const client = new MobileClient(name, this.account(name), 'phone', this.engine, this.network, this.trace, this.rngs.stream(`client/${name}`), group.knobs);
+        this.models.push(client);
+        this.traffic.push(new ChatTraffic(this.engine, client, peers, `${name}@${this.scenario.host}`, group.messagesPerHour, this.rngs.stream(`traffic/${name}`)));
+        if (group.network.faults.length > 0) {
+          this.faults.push(new RandomFaults(this.engine, this.network, name, group.network.faults, this.rngs.stream(`faults/${name}`)));
+        }
+      }
+    }
+  }
+
+  run(): RunResult {
+    const engine = this.engine;
+    this.trace.emit({ t: 0, type: 'run.phase', phase: 'safety' });
+    this.script?.start();
+    const starts = this.rngs.stream('population/start');
+    for (const client of this.models) engine.after(starts.int(0, 60_000), () => client.start());
+    for (const traffic of this.traffic) traffic.start();
+    for (const faults of this.faults) faults.start();
+    engine.runUntil(this.scenario.durationMs);
+    const scriptDeadline = this.scenario.durationMs + this.scenario.settleMsMax;
+    while (this.script !== undefined && !this.script.isDone && engine.now < scriptDeadline) {
+      const next = engine.nextAt();
+      if (next === undefined) break;
+      engine.runUntil(next);
+    }
+    this.wire = this.snapshotWire();
+    const settled = this.settle();
+    this.trace.emit({ t: engine.now, type: 'run.phase', phase: 'done' });
+    return this.result(settled);
+  }
+
+  private snapshotWire(): Record<string, string[]> {
+    const fixed = new Set<string>();
+    for (const spec of this.scenario.clients.values()) fixed.add(spec.resource);
+    for (const step of this.scenario.script) if (step.do === 'login' && step.resource !== undefined) fixed.add(step.resource);
+    const wire: Record<string, string[]> = {};
+    for (const [name, { xmpp }] of this.scripted) wire[name] = normalizeWire(xmpp.received, this.clientIds, fixed);
+    return wire;
+  }
+
+  /** Phase 2: heal, let everything come to rest (bounded), fetch offline storage. */
+  private settle(): boolean {
+    const engine = this.engine;
+    this.trace.emit({ t: engine.now, type: 'run.phase', phase: 'settle' });
+    for (const traffic of this.traffic) traffic.stop();
+    for (const faults of this.faults) faults.stop();
+    for (const client of [...this.scripted.keys(), ...this.models.map((model) => model.name)]) {
+      const path = this.network.path(client);
+      if (path.fault !== 'none' || path.extraDelayMs > 0) this.network.fault(client, 'heal');
+    }
+    for (const client of this.models) client.settle();
+    const deadline = engine.now + this.scenario.settleMsMax;
+    let isQuiet = false;
+    while (engine.now < deadline) {
+      engine.runUntil(Math.min(deadline, engine.now + settlePollMs));
+      if (this.isAtRest()) {
+        isQuiet = true;
+        break;
+      }
+    }
+    const fetched = this.fetchOffline(deadline);
+    return isQuiet && fetched;
+  }
+
+  /**
+   * At rest: every model client is online with nothing unacknowledged, no session hibernates, and the
+   * server holds no session whose client is gone (it would still time out and move stanzas).
+   */
+  private isAtRest(): boolean {
+    for (const client of this.models) if (!client.isDrained) return false;
+    for (const session of this.server.fullSessions.values()) {
+      if (this.smacks.state(session)?.hibernating !== undefined) return false;
+      const conn = session.conn;
+      if (conn instanceof C2sConn && (conn.connection.clientEnd === undefined || conn.connection.isBlackholed)) return false;
+    }
+    return true;
+  }
+
+  /** Log in every account that has offline messages waiting, as its first device, to fetch them. */
+  private fetchOffline(deadline: number): boolean {
+    const users = this.offline.usersWithPending();
+    if (users.length === 0) return true;
+    const deviceOf = new Map<string, string>();
+    for (const [name, spec] of this.scenario.clients) if (!deviceOf.has(spec.account)) deviceOf.set(spec.account, name);
+    for (const username of users) {
+      const pathName = `settle:${username}`;
+      this.network.addPath(pathName, { latencyMs: 1, jitterMs: 0, lossRate: 0, lossRetransmitMs: 0, tcpGiveUpMs: 0 });
+      const device = deviceOf.get(username) ?? username;
+      const client = new XmppClient(device, this.account(username), this.engine, this.network, this.trace, pathName);
+      client.events.onOnline = () => this.engine.after(5000, () => client.close());
+      client.connect({ sm: 'none', presence: true, resource: 'settle' });
+    }
+    const engine = this.engine;
+    const fetchDeadline = Math.max(deadline, engine.now) + 60_000;
+    while (engine.now < fetchDeadline) {
+      engine.runUntil(engine.now + settlePollMs);
+      if (this.offline.usersWithPending().length === 0) return true;
+    }
+    return false;
+  }
+
+  private result(settled: boolean): RunResult {
+    const metrics = this.smacks.metrics;
+    const messages = this.ledger.summary();
+    return {
+      scenario: this.scenario.name,
+      seed: this.options.seed,
+      variant: this.settings.variant,
+      settings: this.settings,
+      virtualTimeMs: this.engine.now,
+      events: this.engine.eventsFired,
+      traceEvents: this.trace.count,
+      traceHash: this.trace.hash(),
+      settled,
+      messages,
+      resends: metrics.stanzasReplayed + this.ledger.clientResends,
+      hibernation: {
+        started: metrics.hibernationsStarted,
+        resumed: metrics.hibernationsResumed,
+        expired: metrics.hibernationsExpired,
+        evicted: metrics.hibernationsEvicted,
+      },
+      acks: { requested: metrics.acksRequested, received: metrics.acksReceived, delayed: metrics.acksDelayed },
+      queue: { peak: metrics.queuePeak, peakBytes: metrics.queuedBytesPeak },
+      clients: { scripted: this.scripted.size, model: this.models.length },
+      scriptTimeouts: this.script?.timedOut ?? [],
+      wire: this.wire,
+      fates: this.ledger.fates(),
+    };
+  }
+}
+
+/** Run a scenario once: the library's main entry point. */
+export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
+  return new World(scenario, options).run();
+}
