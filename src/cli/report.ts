@@ -38,6 +38,7 @@ export function formatReport(result: RunResult): string {
       ['  resumed', result.hibernation.resumed],
       ['  expired', result.hibernation.expired],
       ['  evicted', result.hibernation.evicted],
+      ['resumes of live sessions', result.hibernation.resumedLive, 'the client noticed the break before the server'],
       ['<r/> sent by server', result.acks.requested],
       ['<a/> received by server', result.acks.received],
       ['ack-delayed events', result.acks.delayed],

@@ -49,6 +49,8 @@ export interface SmacksMetrics {
   hibernationsResumed: number;
   hibernationsExpired: number;
   hibernationsEvicted: number;
+  /** Resumptions that took over a session the server still thought connected. */
+  resumptionsOfLiveSessions: number;
   acksRequested: number;
   acksReceived: number;
   acksDelayed: number;
@@ -81,6 +83,7 @@ export class SmacksModule {
     hibernationsResumed: 0,
     hibernationsExpired: 0,
     hibernationsEvicted: 0,
+    resumptionsOfLiveSessions: 0,
     acksRequested: 0,
     acksReceived: 0,
     acksDelayed: 0,
@@ -468,6 +471,7 @@ export class SmacksModule {
       state.hibernatingWatchdog.cancel();
       state.hibernatingWatchdog = undefined;
     }
+    const wasHibernating = state.hibernating !== undefined;
     this.transplant(session, original, state);
     const queue = state.outgoingQueue!;
     const h = luaToNumber(attr(stanza, 'h'));
@@ -496,7 +500,8 @@ export class SmacksModule {
     for (const item of items) original.send(item.stanza);
     state.resendingUnacked = false;
     session.isSendDisabled = true; // "Tried to send stanza on old session migrated by smacks resume"
-    this.metrics.hibernationsResumed++;
+    if (wasHibernating) this.metrics.hibernationsResumed++;
+    else this.metrics.resumptionsOfLiveSessions++;
     this.metrics.stanzasReplayed += items.length;
     this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-end', jid: original.label, replayed: items.length });
     this.server.hooks.fire('smacks-hibernation-end', { origin: session, resumed: original, queue: items });

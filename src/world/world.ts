@@ -49,7 +49,7 @@ export interface RunResult {
   settled: boolean;
   messages: MessageSummary;
   resends: number;
-  hibernation: { started: number; resumed: number; expired: number; evicted: number };
+  hibernation: { started: number; resumed: number; expired: number; evicted: number; resumedLive: number };
   acks: { requested: number; received: number; delayed: number };
   queue: { peak: number; peakBytes: number };
   clients: { scripted: number; model: number };
@@ -261,6 +261,7 @@ export class World {
         resumed: metrics.hibernationsResumed,
         expired: metrics.hibernationsExpired,
         evicted: metrics.hibernationsEvicted,
+        resumedLive: metrics.resumptionsOfLiveSessions,
       },
       acks: { requested: metrics.acksRequested, received: metrics.acksReceived, delayed: metrics.acksDelayed },
       queue: { peak: metrics.queuePeak, peakBytes: metrics.queuedBytesPeak },
