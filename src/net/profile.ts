@@ -33,12 +33,12 @@ export const networkProfiles: Readonly<Record<string, NetworkProfile>> = Object.
   'lossy-mobile': {
     description:
       'a phone on a mediocre cellular network: 40–120 ms one-way, 2 % of frames retransmitted (+400 ms), ' +
-      'a reset every 2 h, a black hole (NAT rebinding / handover, old flows dead for good) every 3 h lasting 5 s–2 min, ' +
+      'a reset every 2 h, a black hole (NAT rebinding, handover, a basement: old flows dead for good) every 3 h lasting 5 s–30 min, ' +
       'an outage (tunnel, elevator: TCP retransmits) every hour lasting 5 s–3 min',
     path: { ...pathOptionsDefault, latencyMs: 40, jitterMs: 80, lossRate: 0.02, lossRetransmitMs: 400 },
     faults: [
       { kind: 'reset', perHour: 0.5, durationMsMin: 0, durationMsMax: 0 },
-      { kind: 'blackhole', perHour: 1 / 3, durationMsMin: 5000, durationMsMax: 120_000 },
+      { kind: 'blackhole', perHour: 1 / 3, durationMsMin: 5000, durationMsMax: 1_800_000 },
       { kind: 'outage', perHour: 1, durationMsMin: 5000, durationMsMax: 180_000 },
     ],
   },
