@@ -21,7 +21,8 @@ import { type Settings, settingsDefault } from '../scenario/settings.js';
 import { C2sConn } from '../server/c2s.js';
 import { OfflineStore } from '../server/offline.js';
 import { Server } from '../server/server.js';
-import { SmacksModule } from '../smacks/module.js';
+import type { SmacksApi } from '../smacks/api.js';
+import { loadSmacks } from '../smacks/index.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceRecorder, type TraceSink } from '../trace/recorder.js';
 import { ChatTraffic } from '../workload/traffic.js';
@@ -68,7 +69,7 @@ export class World {
   readonly network: Network;
   readonly server: Server;
   readonly offline: OfflineStore;
-  readonly smacks: SmacksModule;
+  readonly smacks: SmacksApi;
   readonly ledger = new Ledger();
   readonly settings: Settings;
   readonly scripted = new Map<string, ScriptedClient>();
@@ -98,7 +99,7 @@ export class World {
     }
     this.server = new Server(scenario.host, this.engine, this.trace, this.settings, accounts, this.rngs.stream('server/ids'), epochMsDefault);
     this.offline = new OfflineStore(this.server);
-    this.smacks = new SmacksModule(this.server, this.settings);
+    this.smacks = loadSmacks(this.server, this.settings);
     this.network.listener = { accept: (connection) => this.server.accept(connection) };
     this.buildScripted();
     this.buildPopulation();
@@ -211,7 +212,7 @@ export class World {
   private isAtRest(): boolean {
     for (const client of this.models) if (!client.isDrained) return false;
     for (const session of this.server.fullSessions.values()) {
-      if (this.smacks.state(session)?.hibernating !== undefined) return false;
+      if (this.smacks.view(session)?.isHibernating) return false;
       const conn = session.conn;
       if (conn instanceof C2sConn && (conn.connection.clientEnd === undefined || conn.connection.isBlackholed)) return false;
     }

@@ -1,5 +1,5 @@
 /**
- * Port of Prosody 0.12.3's core mod_smacks (plugins/mod_smacks.lua), registered on the server's hooks
+ * Port of Prosody 0.12.3's core mod_smacks (variant `core-0.12`) (plugins/mod_smacks.lua), registered on the server's hooks
  * the way the Lua module is. Each handler names the Lua function it ports; `COMPAT:` marks places
  * that mirror a Prosody quirk on purpose.
  *
@@ -16,6 +16,7 @@ import { bareJid } from '../xmpp/jid.js';
 import { xmlnsDelay, xmlnsMam2, xmlnsSid, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors } from '../xmpp/ns.js';
 import { type Element, approxBytes, attr, childNs, deepClone, el, errorReply, isCountableStanza, luaToNumber } from '../xmpp/stanza.js';
 import type { SmacksOptions } from './options.js';
+import { type SmacksApi, type SmacksMetrics, type SmView, emptyMetrics } from './api.js';
 import { SmQueue } from './smqueue.js';
 import { Watchdog } from './watchdog.js';
 
@@ -43,23 +44,6 @@ export interface QueuedStanza {
   bytes: number;
 }
 
-/** Counters the outcome report shows (Prosody exposes most as metrics). */
-export interface SmacksMetrics {
-  hibernationsStarted: number;
-  hibernationsResumed: number;
-  hibernationsExpired: number;
-  hibernationsEvicted: number;
-  /** Resumptions that took over a session the server still thought connected. */
-  resumptionsOfLiveSessions: number;
-  acksRequested: number;
-  acksReceived: number;
-  acksDelayed: number;
-  stanzasReplayed: number;
-  queuePeak: number;
-  queuedBytesNow: number;
-  queuedBytesPeak: number;
-}
-
 interface OldSession {
   h: number;
   t: number;
@@ -72,26 +56,13 @@ const ackErrors = {
   overflow: { condition: 'resource-constraint', text: "Too many unacked stanzas remaining, session can't be resumed" },
 } as const;
 
-export class SmacksModule {
+export class CoreSmacks implements SmacksApi {
   private readonly states = new WeakMap<Session, SmState>();
   /** session_registry: "user@host/token" → live session. */
   private readonly sessionRegistry = new Map<string, Session>();
   /** old_session_registry (the `smacks_h` store): user → token → {h, t}. */
   private readonly oldSessions = new Map<string, Map<string, OldSession>>();
-  readonly metrics: SmacksMetrics = {
-    hibernationsStarted: 0,
-    hibernationsResumed: 0,
-    hibernationsExpired: 0,
-    hibernationsEvicted: 0,
-    resumptionsOfLiveSessions: 0,
-    acksRequested: 0,
-    acksReceived: 0,
-    acksDelayed: 0,
-    stanzasReplayed: 0,
-    queuePeak: 0,
-    queuedBytesNow: 0,
-    queuedBytesPeak: 0,
-  };
+  readonly metrics: SmacksMetrics = emptyMetrics();
   private readonly outgoingFilter = (stanza: Element, session: Session): Element | undefined => this.outgoingStanzaFilter(stanza, session);
   private readonly incomingFilter = (stanza: Element, session: Session): Element => this.countIncomingStanzas(stanza, session);
 
@@ -131,9 +102,21 @@ export class SmacksModule {
     server.hook('c2s-read-timeout', (event) => this.handleReadTimeout(event.session));
   }
 
-  /** The module's view of a session, for tests and checks. */
+  /** The module's own record of a session (tests). */
   state(session: Session): SmState | undefined {
     return this.states.get(session);
+  }
+
+  view(session: Session): SmView | undefined {
+    const state = this.states.get(session);
+    if (state === undefined) return undefined;
+    return {
+      isEnabled: state.smacks !== false,
+      isHibernating: state.hibernating !== undefined,
+      isResumable: state.resumptionToken !== undefined,
+      handledCount: state.handledCount,
+      unacked: state.outgoingQueue?.countUnacked() ?? 0,
+    };
   }
 
   private now(): number {
