@@ -35,6 +35,8 @@ export interface ServerEventMap {
   'message/offline/handle': { origin: Session | undefined; username: string; stanza: Element };
   'message/offline/broadcast': { origin: Session };
   'delivery/failure': { session: Session; stanza: Element };
+  'server-stopping': { reason: string };
+  'server-started': Record<string, never>;
 }
 
 export class Server {
@@ -44,6 +46,8 @@ export class Server {
   readonly fullSessions = new Map<string, Session>();
   private readonly conns = new Map<SessionConn, Session>();
   private sessionSeq = 0;
+  /** Between stop() and start(): the process is down and connections are refused. */
+  isStopped = false;
 
   constructor(
     readonly host: string,
@@ -55,6 +59,36 @@ export class Server {
     readonly epochMs: number,
   ) {
     this.router = new Router(this);
+    // mod_c2s "server-stopping" (−100): close every connected session.
+    this.hook('server-stopping', (event) => {
+      for (const session of [...this.conns.values()]) {
+        if (!session.destroyed) this.closeSession(session, { condition: 'system-shutdown', text: event.reason });
+      }
+      return undefined;
+    }, -100);
+  }
+
+  // ---- restarts ----
+
+  /**
+   * prosody.shutdown(reason): fire `server-stopping` (mod_smacks −90, mod_c2s −100), then the process
+   * exits: every socket still open closes and all in-memory state is gone. What modules keep in
+   * storage (offline messages, core mod_smacks' smacks_h records) survives in their own objects.
+   */
+  stop(reason = 'Received SIGTERM'): void {
+    this.fire('server-stopping', { reason });
+    this.isStopped = true;
+    for (const conn of [...this.conns.keys()]) conn.close();
+    this.conns.clear();
+    for (const session of this.fullSessions.values()) this.retire(session);
+    this.fullSessions.clear();
+    this.userSessions.clear();
+  }
+
+  /** The process starts again with empty memory. */
+  start(): void {
+    this.isStopped = false;
+    this.fire('server-started', {});
   }
 
   // ---- time, as Prosody's modules see it ----
@@ -83,6 +117,10 @@ export class Server {
 
   /** listener.onconnect */
   accept(connection: Connection): void {
+    if (this.isStopped) {
+      connection.reset();
+      return;
+    }
     const session = new Session(`c2s${++this.sessionSeq}`, this.host);
     const conn = new C2sConn(this, connection, session);
     connection.serverEnd = conn;
@@ -218,7 +256,7 @@ export class Server {
   }
 
   /** sessionmanager.retire_session: the object stays, but sends go nowhere. */
-  private retire(session: Session): void {
+  retire(session: Session): void {
     session.destroyed = true;
     session.isSendDisabled = true;
     session.presence = undefined;

@@ -100,6 +100,36 @@ export class CoreSmacks implements SmacksApi {
     hooks.hook<{ session: Session }>('csi-client-active', (event) => void this.requestAckNowIfNeeded(event.session, true));
     hooks.hook<{ session: Session }>('csi-flushing', (event) => void this.requestAckNowIfNeeded(event.session, false));
     server.hook('c2s-read-timeout', (event) => this.handleReadTimeout(event.session));
+    server.hook('server-stopping', (event) => this.serverStopping(event.reason), -90);
+    server.hook('server-started', () => {
+      this.sessionRegistry.clear(); // module:shared tables live in memory
+      return undefined;
+    });
+  }
+
+  /**
+   * hook_global "server-stopping" (−90): close resumable sessions ourselves so their counter is kept
+   * in the smacks_h store, and a resume after the restart gets <failed h>.
+   */
+  private serverStopping(reason: string): undefined {
+    for (const user of [...this.server.userSessions.values()]) {
+      for (const session of [...user.sessions.values()]) {
+        const state = this.states.get(session);
+        if (state?.resumptionToken === undefined) continue;
+        this.setOldSession(session.username!, state.resumptionToken, state.handledCount);
+        state.resumptionToken = undefined;
+        if (state.outgoingQueue !== undefined) this.handleUnackedStanzas(session, state);
+        const conn = session.conn;
+        if (conn !== undefined) {
+          // COMPAT: the socket is closed first, so the close below finds no connection and the
+          // client sees no stream error, only the connection closing.
+          conn.close();
+          session.conn = undefined;
+        }
+        this.server.closeSession(session, { condition: 'system-shutdown', text: reason });
+      }
+    }
+    return undefined;
   }
 
   /** The module's own record of a session (tests). */
