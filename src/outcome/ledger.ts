@@ -15,8 +15,10 @@ interface MessageRecord {
   sender: string;
   to: string;
   sentAtMs: number;
-  /** Receptions per receiving client. */
-  receptions: Map<string, number>;
+  /** The first client that received it, and how often; further clients only if there are any. */
+  firstReceiver: string | undefined;
+  firstReceptions: number;
+  otherReceptions: Map<string, number> | undefined;
   isLiveDelivered: boolean;
   isOfflineDelivered: boolean;
   isBounced: boolean;
@@ -46,7 +48,9 @@ export class Ledger {
             sender: event.client,
             to: event.to,
             sentAtMs: event.t,
-            receptions: new Map(),
+            firstReceiver: undefined,
+            firstReceptions: 0,
+            otherReceptions: undefined,
             isLiveDelivered: false,
             isOfflineDelivered: false,
             isBounced: false,
@@ -65,7 +69,13 @@ export class Ledger {
       case 'message.delivered': {
         const record = this.messages.get(event.id);
         if (record === undefined) return;
-        record.receptions.set(event.client, (record.receptions.get(event.client) ?? 0) + 1);
+        if (record.firstReceiver === undefined || record.firstReceiver === event.client) {
+          record.firstReceiver = event.client;
+          record.firstReceptions++;
+        } else {
+          record.otherReceptions ??= new Map();
+          record.otherReceptions.set(event.client, (record.otherReceptions.get(event.client) ?? 0) + 1);
+        }
         if (event.offline) record.isOfflineDelivered = true;
         else record.isLiveDelivered = true;
         return;
@@ -103,7 +113,8 @@ export class Ledger {
 }
 
 function fateOf(record: MessageRecord): Fate {
-  for (const count of record.receptions.values()) if (count > 1) return 'duplicated';
+  if (record.firstReceptions > 1) return 'duplicated';
+  if (record.otherReceptions !== undefined) for (const count of record.otherReceptions.values()) if (count > 1) return 'duplicated';
   if (record.isLiveDelivered) return 'delivered';
   if (record.isOfflineDelivered) return 'offline';
   if (record.isBounced) return 'bounced';

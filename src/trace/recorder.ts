@@ -3,9 +3,10 @@
  * attached (`--trace FILE`), hands each event on. It keeps nothing in memory itself, so a virtual day
  * of a thousand clients costs no trace memory unless someone asked for the file.
  *
- * The hash is two 32-bit FNV-1a lanes over the event's keys and values in emission order. Key order
- * is the order the emitting code wrote the object literal, which is fixed by the code, so the same
- * (scenario, settings, seed) gives the same hash on any machine.
+ * The hash is two 32-bit FNV-1a lanes over the event's values in emission order (the `type` fixes
+ * which keys follow, so keys are not hashed). Value order is the order the emitting code wrote the
+ * object literal, fixed by the code, so the same (scenario, settings, seed) gives the same hash on
+ * any machine.
  */
 import type { TraceEvent } from './events.js';
 
@@ -31,7 +32,6 @@ export class TraceRecorder {
     this.count++;
     const record = event as unknown as Record<string, unknown>;
     for (const key in record) {
-      this.mixString(key);
       const value = record[key];
       if (typeof value === 'number') this.mixNumber(value);
       else if (typeof value === 'string') this.mixString(value);
