@@ -10,6 +10,7 @@ import { runScenario } from '../world/world.js';
 import { loadScenario } from './load.js';
 import { formatReport } from './report.js';
 import { TraceFile } from './trace-file.js';
+import { serveViz } from './viz.js';
 
 interface RunFlags {
   seed?: string;
@@ -92,6 +93,12 @@ export function buildProgram(): Command {
     .action((scenarioPath: string | undefined, flags: RunFlags) => {
       process.exitCode = runCommand(scenarioPath, flags);
     });
+  program
+    .command('viz')
+    .description('serve the run viewer for a trace written with --trace (timeline per client, message chart)')
+    .argument('<trace>', 'a JSON-lines trace file')
+    .option('--port <n>', 'port on 127.0.0.1', '8198')
+    .action((tracePath: string, flags: { port: string }) => serveViz(tracePath, Number(flags.port)));
   return program;
 }
 
