@@ -19,7 +19,11 @@ export class Network {
   private readonly paths = new Map<string, NetPath>();
   private readonly live = new Map<string, Connection[]>();
   private connectionSeq = 0;
-  listener: ServerListener | undefined;
+  /** Servers by domain: a path leads to one of them. */
+  private readonly listeners = new Map<string, ServerListener>();
+  /** The domain a path's connections go to. */
+  private readonly destinations = new Map<string, string>();
+  private defaultHost = '';
 
   constructor(
     private readonly engine: Engine,
@@ -27,7 +31,15 @@ export class Network {
     private readonly trace: TraceRecorder,
   ) {}
 
-  addPath(client: string, options: PathOptions): NetPath {
+  /** A server accepts connections for `host`; the first one registered is where paths lead by default. */
+  listen(host: string, listener: ServerListener): void {
+    if (this.listeners.size === 0) this.defaultHost = host;
+    this.listeners.set(host, listener);
+  }
+
+  /** Paths lead to the default server unless `host` names another one. */
+  addPath(client: string, options: PathOptions, host?: string): NetPath {
+    if (host !== undefined) this.destinations.set(client, host);
     const path = new NetPath(client, options, this.rngs.stream(`net/${client}`));
     this.paths.set(client, path);
     this.live.set(client, []);
@@ -57,7 +69,7 @@ export class Network {
     const oneWayMs = path.transitMs();
     this.engine.after(oneWayMs, () => {
       if (connection.isBlackholed || path.fault === 'outage') return;
-      this.listener?.accept(connection);
+      this.listeners.get(this.destinations.get(client) ?? this.defaultHost)?.accept(connection);
       this.engine.after(path.transitMs(), () => {
         if (!connection.isBlackholed && connection.isOpen) onConnected(connection);
       });

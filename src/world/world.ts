@@ -100,7 +100,7 @@ export class World {
     this.server = new Server(scenario.host, this.engine, this.trace, this.settings, accounts, this.rngs.stream('server/ids'), epochMsDefault);
     this.offline = new OfflineStore(this.server);
     this.smacks = loadSmacks(this.server, this.settings);
-    this.network.listener = { accept: (connection) => this.server.accept(connection) };
+    this.network.listen(scenario.host, { accept: (connection) => this.server.accept(connection) });
     this.buildScripted();
     this.buildPopulation();
   }

@@ -10,7 +10,11 @@ export type Frame = Element | StreamOpen | StreamClose | Whitespace | RawText;
 
 export class StreamOpen {
   readonly kind = 'open';
-  constructor(readonly to: string) {}
+  constructor(
+    readonly to: string,
+    /** Set on s2s streams: the originating domain. */
+    readonly from?: string,
+  ) {}
 }
 export class StreamClose {
   readonly kind = 'close';
