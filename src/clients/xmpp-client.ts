@@ -8,8 +8,8 @@
  * after a failed resume) belongs to the models that drive it (scripted.ts, mobile.ts).
  */
 import type { Engine, Timer } from '../engine/engine.js';
-import type { Connection, ConnectionEnd } from '../net/connection.js';
-import type { Network } from '../net/network.js';
+import type { ClientLink, ClientNetwork } from '../net/client-network.js';
+import type { ConnectionEnd } from '../net/connection.js';
 import type { TraceRecorder } from '../trace/recorder.js';
 import { xmlnsBind, xmlnsDelay, xmlnsSasl, xmlnsSm3 } from '../xmpp/ns.js';
 import { type Element, attr, childNs, el, errorCondition, isCountableStanza } from '../xmpp/stanza.js';
@@ -44,13 +44,15 @@ export interface ClientEvents {
   onAcked?(stanzas: Element[]): void;
   /** Any element or frame from the server (for probes: "any inbound counts"). */
   onInbound?(): void;
+  /** An element was added to `received` (scripts wait on these). */
+  onReceived?(element: Element): void;
   onDisconnected?(reason: string): void;
   onLoginFailed?(reason: string): void;
 }
 
 export class XmppClient implements ConnectionEnd {
   phase: ClientPhase = 'offline';
-  connection: Connection | undefined;
+  connection: ClientLink | undefined;
   fullJid: string | undefined;
   /** SM state (client side). */
   smNs = xmlnsSm3;
@@ -77,7 +79,7 @@ export class XmppClient implements ConnectionEnd {
     readonly name: string,
     readonly account: Account,
     private readonly engine: Engine,
-    private readonly network: Network,
+    private readonly network: ClientNetwork,
     private readonly trace: TraceRecorder,
     /** The network path this client's connections use (defaults to its name). */
     private readonly pathName: string = name,
@@ -214,7 +216,7 @@ export class XmppClient implements ConnectionEnd {
     this.events.onInbound?.();
     if (frame instanceof StreamOpen || frame instanceof Whitespace || frame instanceof RawText) return;
     if (frame instanceof StreamClose) {
-      if (this.phase === 'online' || this.phase === 'closing' || this.phase === 'enabling' || this.phase === 'resuming') this.received.push(el('stream:close'));
+      if (this.phase === 'online' || this.phase === 'closing' || this.phase === 'enabling' || this.phase === 'resuming') this.record(el('stream:close'));
       const connection = this.connection;
       this.dropConnection();
       connection?.close('client', 'stream closed');
@@ -259,14 +261,14 @@ export class XmppClient implements ConnectionEnd {
       return;
     }
     if (element.name === 'failure' && element.attrs.xmlns === xmlnsSasl) {
-      this.received.push(element);
+      this.record(element);
       this.abort('auth failed');
       this.events.onLoginFailed?.('not-authorized');
       return;
     }
     if (element.name === 'iq' && attr(element, 'id') === `bind${this.bindId}`) {
       if (attr(element, 'type') !== 'result') {
-        this.received.push(element);
+        this.record(element);
         this.abort('bind failed');
         this.events.onLoginFailed?.('bind');
         return;
@@ -275,7 +277,7 @@ export class XmppClient implements ConnectionEnd {
       this.afterBind();
       return;
     }
-    this.received.push(element);
+    this.record(element);
     if (element.name === 'stream:error') this.onStreamError();
   }
 
@@ -299,7 +301,7 @@ export class XmppClient implements ConnectionEnd {
   }
 
   private onSessionElement(element: Element): void {
-    this.received.push(element);
+    this.record(element);
     const xmlns = element.attrs.xmlns as string | undefined;
     if (xmlns === this.smNs || xmlns === 'urn:xmpp:sm:2') {
       this.onSmElement(element);
@@ -327,6 +329,11 @@ export class XmppClient implements ConnectionEnd {
     if (message.getChild('body') === undefined) return;
     const offline = XmppClient.isFromOfflineStore(message, this.account.host);
     this.trace.emit({ t: this.engine.now, type: 'message.delivered', client: this.name, id, offline, resent: !offline && XmppClient.isSmacksResend(message) });
+  }
+
+  private record(element: Element): void {
+    this.received.push(element);
+    this.events.onReceived?.(element);
   }
 
   private onStreamError(): void {

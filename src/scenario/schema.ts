@@ -7,6 +7,7 @@ import { parse } from 'ltx';
 import { mobileKnobsDefault, type MobileKnobs } from '../clients/mobile.js';
 import type { PathOptions } from '../net/path.js';
 import { type FaultRate, networkProfileNames, networkProfiles } from '../net/profile.js';
+import { type ElementPattern, parseElementPattern } from '../xmpp/pattern.js';
 import type { Element } from '../xmpp/stanza.js';
 import { ScenarioError } from './errors.js';
 import { ObjectReader } from './reader.js';
@@ -27,6 +28,17 @@ export interface ClientSpec {
 
 export type SmMode = 'none' | 'enable' | 'resume';
 
+/**
+ * Server events a `wait-for` step can wait on. The simulator answers them from its trace, the
+ * conformance runner from Prosody's debug log (see src/conform/log-watch.ts).
+ */
+export const serverSignals = ['hibernation-start', 'hibernation-expire', 'offline-store', 'ack-delayed'] as const;
+export type ServerSignal = (typeof serverSignals)[number];
+
+/** What a `wait-for` step waits for: `count` matching elements received by a client in all, or
+ * `count` occurrences of a server event since the start of the run. */
+export type WaitTarget = { client: string; element: ElementPattern } | { server: ServerSignal };
+
 export type Step = { atMs: number | undefined; timeoutMs: number } & (
   | { do: 'login'; client: string; sm: SmMode; presence: boolean; resource: string | undefined }
   | { do: 'bind'; client: string; sm: SmMode; presence: boolean }
@@ -38,13 +50,14 @@ export type Step = { atMs: number | undefined; timeoutMs: number } & (
   | { do: 'close' | 'disconnect' | 'blackhole' | 'outage' | 'reset' | 'freeze' | 'heal'; client: string }
   | { do: 'delay'; client: string; delayMs: number }
   | { do: 'wait'; forMs: number }
+  | { do: 'wait-for'; until: WaitTarget; count: number }
 );
 
 export type StepKind = Step['do'];
 
 export const stepKinds: readonly StepKind[] = [
   'login', 'bind', 'send', 'send-raw', 'ack', 'request-ack', 'resume', 'close', 'disconnect',
-  'blackhole', 'outage', 'reset', 'freeze', 'heal', 'delay', 'wait',
+  'blackhole', 'outage', 'reset', 'freeze', 'heal', 'delay', 'wait', 'wait-for',
 ];
 
 export interface GroupSpec {
@@ -161,6 +174,19 @@ function readStep(source: string, path: string, raw: unknown, clients: ReadonlyM
     case 'wait':
       step = { ...common, do: kind, forMs: reader.duration('for') };
       break;
+    case 'wait-for': {
+      const count = reader.number('count', { min: 1, isInteger: true, fallback: 1 });
+      if (reader.has('server') === reader.has('client')) reader.fail('server', 'give either `client` and `element`, or `server`');
+      if (reader.has('server')) {
+        step = { ...common, do: kind, until: { server: reader.oneOf('server', serverSignals) }, count };
+        break;
+      }
+      const name = client();
+      const pattern = parseElementPattern(reader.string('element'));
+      if (typeof pattern === 'string') return reader.fail('element', `not an element pattern: ${pattern}`, "e.g. 'resumed', 'message#m2', 'presence[type=unavailable]'");
+      step = { ...common, do: kind, until: { client: name, element: pattern }, count };
+      break;
+    }
     default:
       step = { ...common, do: kind, client: client() };
   }
@@ -185,6 +211,8 @@ function stepFields(kind: StepKind): string[] {
       return ['client', 'ms'];
     case 'wait':
       return ['for'];
+    case 'wait-for':
+      return ['client', 'element', 'server', 'count'];
     default:
       return ['client'];
   }

@@ -1,20 +1,68 @@
 /**
  * Runs a scenario's `script`: steps in order, each starting at its `at` time or, without one, as soon
  * as the previous step has finished. `login`, `bind` and `resume` finish when the server has answered
- * (online, <failed/>, a login error, or the connection closing); every other step finishes at once.
- * A step that does not finish within its `timeout` is recorded and the script goes on.
+ * (online, <failed/>, a login error, or the connection closing); `wait-for` finishes when what it
+ * waits for has happened; every other step finishes at once. A step that does not finish within its
+ * `timeout` is recorded and the script goes on.
+ *
+ * The runner sees the world only through a client network, the clients and server signals, so the
+ * conformance runner (src/conform/) drives a real Prosody with this same code in real time.
  */
 import type { XmppClient } from '../clients/xmpp-client.js';
-import type { Engine } from '../engine/engine.js';
-import type { Network } from '../net/network.js';
-import type { Step } from '../scenario/schema.js';
+import type { Engine, Timer } from '../engine/engine.js';
+import type { ClientNetwork } from '../net/client-network.js';
+import type { ServerSignal, Step } from '../scenario/schema.js';
+import type { TraceEvent } from '../trace/events.js';
 import type { TraceRecorder } from '../trace/recorder.js';
+import { matchesPattern } from '../xmpp/pattern.js';
 import { type Element, deepClone, el } from '../xmpp/stanza.js';
 
 export interface ScriptedClient {
   xmpp: XmppClient;
   /** The resource this client binds unless a step says otherwise. */
   resource: string;
+}
+
+/** How many times each server signal has happened so far; `wait-for { server }` steps wait on it. */
+export class ServerSignals {
+  private readonly counts = new Map<ServerSignal, number>();
+  /** Called after every change (the runner re-checks a waiting step). */
+  onChange: (() => void) | undefined;
+
+  note(signal: ServerSignal): void {
+    this.counts.set(signal, this.count(signal) + 1);
+    this.onChange?.();
+  }
+
+  count(signal: ServerSignal): number {
+    return this.counts.get(signal) ?? 0;
+  }
+
+  /** Signals read off a trace that carries the (simulated) server's events. */
+  static fromTrace(trace: TraceRecorder): ServerSignals {
+    const signals = new ServerSignals();
+    trace.listen((event) => {
+      const signal = serverSignalOf(event);
+      if (signal !== undefined) signals.note(signal);
+    });
+    return signals;
+  }
+}
+
+/** The simulator's trace events that Prosody's debug log shows as the corresponding signal. */
+export function serverSignalOf(event: TraceEvent): ServerSignal | undefined {
+  switch (event.type) {
+    case 'smacks.hibernation-start':
+      return 'hibernation-start';
+    case 'smacks.expire':
+      return 'hibernation-expire';
+    case 'offline.store':
+      return 'offline-store';
+    case 'smacks.ack-delayed':
+      return 'ack-delayed';
+    default:
+      return undefined;
+  }
 }
 
 export class ScriptRunner {
@@ -25,11 +73,13 @@ export class ScriptRunner {
 
   constructor(
     private readonly engine: Engine,
-    private readonly network: Network,
+    private readonly network: ClientNetwork,
     private readonly trace: TraceRecorder,
     private readonly steps: readonly Step[],
     private readonly clients: ReadonlyMap<string, ScriptedClient>,
     private readonly onSend: (client: string, stanza: Element) => void,
+    /** Server events; by default read off the (simulated server's) trace. */
+    private readonly signals: ServerSignals = ServerSignals.fromTrace(trace),
   ) {}
 
   start(): void {
@@ -53,6 +103,10 @@ export class ScriptRunner {
   private run(step: Step): void {
     if (step.do === 'wait') {
       this.engine.after(step.forMs, () => this.finished());
+      return;
+    }
+    if (step.do === 'wait-for') {
+      this.awaitTarget(step);
       return;
     }
     const { xmpp, resource } = this.clients.get(step.client)!;
@@ -97,6 +151,42 @@ export class ScriptRunner {
         this.network.fault(step.client, step.do);
     }
     this.finished();
+  }
+
+  /** wait-for: finishes once `count` matches have happened (counted from the start of the run). */
+  private awaitTarget(step: Step & { do: 'wait-for' }): void {
+    const until = step.until;
+    let isFinished = false;
+    let timer: Timer | undefined;
+    const finish = (): void => {
+      if (isFinished) return;
+      isFinished = true;
+      timer?.cancel();
+      if ('server' in until) this.signals.onChange = undefined;
+      else delete this.clients.get(until.client)!.xmpp.events.onReceived;
+      this.finished();
+    };
+    if ('server' in until) {
+      const check = (): void => {
+        if (this.signals.count(until.server) >= step.count) finish();
+      };
+      this.signals.onChange = check;
+      check();
+    } else {
+      const xmpp = this.clients.get(until.client)!.xmpp;
+      let seen = xmpp.received.filter((element) => matchesPattern(until.element, element)).length;
+      xmpp.events.onReceived = (element) => {
+        if (matchesPattern(until.element, element) && ++seen >= step.count) finish();
+      };
+      if (seen >= step.count) finish();
+    }
+    if (isFinished) return;
+    const client = 'server' in until ? 'server' : until.client;
+    timer = this.engine.after(step.timeoutMs, () => {
+      this.timedOut.push(this.index);
+      this.trace.emit({ t: this.engine.now, type: 'client.state', client, state: 'step-timeout', reason: step.do });
+      finish();
+    });
   }
 
   /** login/bind/resume finish on the server's answer or the step's timeout, whichever comes first. */
