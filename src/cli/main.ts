@@ -7,6 +7,7 @@ import { AssertionError, LimitError } from '../engine/assert.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { type Settings, parseSetArgument, settingNames } from '../scenario/settings.js';
 import { runScenario } from '../world/world.js';
+import { conformCommand, type ConformFlags } from './conform.js';
 import { loadScenario } from './load.js';
 import { formatReport } from './report.js';
 import { TraceFile } from './trace-file.js';
@@ -99,13 +100,23 @@ export function buildProgram(): Command {
     .argument('<trace>', 'a JSON-lines trace file')
     .option('--port <n>', 'port on 127.0.0.1', '8198')
     .action((tracePath: string, flags: { port: string }) => serveViz(tracePath, Number(flags.port)));
+  program
+    .command('conform')
+    .description('play scenario scripts against a real Prosody 0.12.3 and in the simulator, and diff what the clients saw')
+    .argument('<scenario...>', 'scenario files with a `script` (see test/conformance/)')
+    .option('--prosody <path>', 'the prosody executable (prosodyctl is taken from beside it)')
+    .option('--keep', 'keep each run directory (config, Prosody debug log, client trace) and print its path')
+    .option('--jobs <n>', 'scenarios run at the same time (default: 2 per CPU, from 2 to 6)')
+    .action(async (paths: string[], flags: ConformFlags) => {
+      process.exitCode = await conformCommand(paths, flags);
+    });
   return program;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const program = buildProgram();
   try {
-    program.parse(process.argv);
+    await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof ScenarioError) {
       process.stderr.write(`error: ${error.message}\n`);
@@ -121,4 +132,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

@@ -1,0 +1,92 @@
+/**
+ * `smacksim conform`: one scenario against a real Prosody and inside the simulator, compared.
+ * This folder is the only place besides src/cli that touches processes, sockets and the real clock.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Scenario } from '../scenario/schema.js';
+import { type Settings, settingsDefault } from '../scenario/settings.js';
+import { runScenario } from '../world/world.js';
+import { compareSides } from './compare.js';
+import { unsupportedSettings } from './prosody-config.js';
+import { ProsodyInstance } from './prosody.js';
+import { RealRun, type RealRunLimits, realRunLimitsDefault, type SideResult } from './real-run.js';
+
+export interface ConformOptions {
+  /** The prosody executable. */
+  prosody: string;
+  /** Keep the run's directory (config, debug log, client trace) and report its path. */
+  keep: boolean;
+  limits?: RealRunLimits;
+}
+
+export interface ConformResult {
+  source: string;
+  name: string;
+  /** True when every compared line agrees. */
+  isAgreeing: boolean;
+  /** Unified diffs, '' when agreeing. */
+  diff: string;
+  /** Wall time of the real run, ms. */
+  realMs: number;
+  /** The kept directory (with --keep), else undefined. */
+  dir: string | undefined;
+  reference: SideResult;
+  simulator: SideResult;
+}
+
+/** Why a scenario cannot be played against a real server, or [] when it can. */
+export function conformProblems(scenario: Scenario): string[] {
+  const problems: string[] = [];
+  if (scenario.groups.length > 0) problems.push('population: conformance scenarios are scripts only');
+  if (scenario.script.length === 0) problems.push('script: a conformance scenario needs a script');
+  for (const [name, spec] of scenario.clients) {
+    const path = spec.network.path;
+    if (spec.network.faults.length > 0) problems.push(`clients.${name}.network.faults: random faults are not reproducible against a real server`);
+    if (path.jitterMs > 0 || path.lossRate > 0) problems.push(`clients.${name}.network: jitter and loss are not modelled by the proxy (use latencyMs, or the delay step)`);
+  }
+  problems.push(...unsupportedSettings(effectiveSettings(scenario)));
+  return problems;
+}
+
+export function effectiveSettings(scenario: Scenario): Settings {
+  return { ...settingsDefault, ...scenario.server };
+}
+
+/** The simulator's side, in the shape of the real one. */
+export function simulatorSide(scenario: Scenario): SideResult {
+  const result = runScenario(scenario, { seed: scenario.seed });
+  return { wire: result.wire, fates: result.fates, timeouts: result.scriptTimeouts, settled: result.settled };
+}
+
+export class ConformError extends Error {
+  override name = 'ConformError';
+}
+
+export async function conformScenario(scenario: Scenario, source: string, options: ConformOptions): Promise<ConformResult> {
+  const problems = conformProblems(scenario);
+  if (problems.length > 0) throw new ConformError(`${source}: cannot run against a real server:\n  ${problems.join('\n  ')}`);
+  const simulator = simulatorSide(scenario);
+  const prosody = await ProsodyInstance.start({ prosody: options.prosody, host: scenario.host, settings: effectiveSettings(scenario), accounts: scenario.accounts, label: scenario.name });
+  const startedAt = performance.now();
+  let reference: SideResult;
+  let run: RealRun | undefined;
+  try {
+    run = new RealRun(scenario, prosody, options.limits ?? realRunLimitsDefault);
+    reference = await run.run();
+  } catch (error) {
+    await prosody.stop(true);
+    throw new ConformError(`${source}: the run against Prosody failed (directory kept: ${prosody.dir}): ${(error as Error).message}`);
+  } finally {
+    if (options.keep && run !== undefined) writeTrace(prosody.dir, run);
+  }
+  const realMs = performance.now() - startedAt;
+  await prosody.stop(options.keep);
+  const diff = compareSides(scenario, reference, simulator);
+  return { source, name: scenario.name, isAgreeing: diff === '', diff, realMs, dir: options.keep ? prosody.dir : undefined, reference, simulator };
+}
+
+/** With --keep: the real clients' trace (JSON lines) beside Prosody's log. */
+function writeTrace(dir: string, run: RealRun): void {
+  writeFileSync(join(dir, 'client-trace.jsonl'), run.traceEvents.map((event) => JSON.stringify(event)).join('\n') + '\n');
+}
