@@ -127,6 +127,12 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       element = shallowCopy(element);
       delete element.attrs.xmlns;
     }
+    // util/xmppstream.lua: a complete top-level element without xml:lang gets the stream's language,
+    // which is "en" unless the client's stream header says otherwise (ours never does).
+    if (element.attrs['xml:lang'] === undefined) {
+      if (element === received) element = shallowCopy(element);
+      element.attrs['xml:lang'] = 'en';
+    }
     this.server.traceRecv(this.connection.id, element);
     // stream_callbacks.handlestanza: stanzas/in filters, then the session's runner.
     const filtered = session.filters.run('stanzas/in', element, session);
