@@ -11,13 +11,13 @@ describe('resume after a black hole (sims/skeleton/resume-after-blackhole.json)'
   it("replays the unacked messages with Bob's delay stamp, then asks for an ack", () => {
     expect(result.wire.bob).toEqual([
       "<enabled id='SMID1' max='60' resume='true' xmlns='urn:xmpp:sm:3'/>",
-      "<presence from='bob@localhost/laptop'/>",
+      "<presence from='bob@localhost/laptop' xml:lang='en'/>",
       "<r xmlns='urn:xmpp:sm:3'/>",
-      "<message from='alice@localhost/phone' id='m1' to='bob@localhost/laptop' type='chat'><body>one</body></message>",
+      "<message from='alice@localhost/phone' id='m1' to='bob@localhost/laptop' type='chat' xml:lang='en'><body>one</body></message>",
       "<r xmlns='urn:xmpp:sm:3'/>",
       "<resumed h='1' previd='SMID1' xmlns='urn:xmpp:sm:3'/>",
-      "<message from='alice@localhost/phone' id='m2' to='bob@localhost/laptop' type='chat'><body>two</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/></message>",
-      "<message from='alice@localhost/phone' id='m3' to='bob@localhost/laptop' type='chat'><body>three</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/></message>",
+      "<message from='alice@localhost/phone' id='m2' to='bob@localhost/laptop' type='chat' xml:lang='en'><body>two</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/></message>",
+      "<message from='alice@localhost/phone' id='m3' to='bob@localhost/laptop' type='chat' xml:lang='en'><body>three</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/></message>",
       "<r xmlns='urn:xmpp:sm:3'/>",
     ]);
   });
@@ -42,13 +42,13 @@ describe('expiry to offline storage (sims/skeleton/expiry-to-offline.json)', () 
   it('answers the late resume with the saved h, then hands the queue over from offline storage', () => {
     expect(result.wire.bob).toEqual([
       "<enabled id='SMID1' max='30' resume='true' xmlns='urn:xmpp:sm:3'/>",
-      "<presence from='bob@localhost/laptop'/>",
+      "<presence from='bob@localhost/laptop' xml:lang='en'/>",
       "<r xmlns='urn:xmpp:sm:3'/>",
       "<failed h='1' xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>",
       "<enabled id='SMID2' max='30' resume='true' xmlns='urn:xmpp:sm:3'/>",
-      "<presence from='bob@localhost/laptop'/>",
-      "<message from='alice@localhost/phone' id='m1' to='bob@localhost/laptop' type='chat'><body>one</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/><delay from='localhost' xmlns='urn:xmpp:delay'/></message>",
-      "<message from='alice@localhost/phone' id='m2' to='bob@localhost' type='chat'><body>two</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/><delay from='localhost' xmlns='urn:xmpp:delay'/></message>",
+      "<presence from='bob@localhost/laptop' xml:lang='en'/>",
+      "<message from='alice@localhost/phone' id='m1' to='bob@localhost/laptop' type='chat' xml:lang='en'><body>one</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/><delay from='localhost' xmlns='urn:xmpp:delay'/></message>",
+      "<message from='alice@localhost/phone' id='m2' to='bob@localhost' type='chat' xml:lang='en'><body>two</body><delay from='bob@localhost' xmlns='urn:xmpp:delay'/><delay from='localhost' xmlns='urn:xmpp:delay'/></message>",
       "<r xmlns='urn:xmpp:sm:3'/>",
     ]);
   });
