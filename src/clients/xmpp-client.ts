@@ -112,9 +112,10 @@ export class XmppClient implements ConnectionEnd {
     this.setPhase('connecting');
     this.connection = this.network.connect(this.pathName, (connection) => {
       if (connection !== this.connection) return;
-      connection.clientEnd = this;
       this.write(new StreamOpen(this.account.host));
     });
+    // Attached at once, so a refused connection (reset while connecting) reaches onClose.
+    this.connection.clientEnd = this;
     this.timeoutTimer = this.engine.after(timeoutMs, () => {
       this.timeoutTimer = undefined;
       if (this.phase === 'online' || this.phase === 'offline') return;
@@ -186,8 +187,9 @@ export class XmppClient implements ConnectionEnd {
 
   private abort(reason: string): void {
     const connection = this.connection;
-    this.dropConnection();
+    // Close before letting go: a connection only carries the FIN of an end it still knows.
     connection?.close('client', reason);
+    this.dropConnection();
     this.disconnected(reason);
   }
 
@@ -217,9 +219,8 @@ export class XmppClient implements ConnectionEnd {
     if (frame instanceof StreamOpen || frame instanceof Whitespace || frame instanceof RawText) return;
     if (frame instanceof StreamClose) {
       if (this.phase === 'online' || this.phase === 'closing' || this.phase === 'enabling' || this.phase === 'resuming') this.record(el('stream:close'));
-      const connection = this.connection;
+      this.connection?.close('client', 'stream closed');
       this.dropConnection();
-      connection?.close('client', 'stream closed');
       this.disconnected('stream closed');
       return;
     }
