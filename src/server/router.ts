@@ -222,11 +222,13 @@ export class Router {
   }
 
   /** On unbind of an available session: unavailable presence to the user's other resources. */
-  broadcastUnavailable(session: Session): void {
+  broadcastUnavailable(session: Session, error?: string): void {
     if (session.presence === undefined) return;
     const user = this.server.userSessions.get(session.username!);
     if (user === undefined) return;
     const unavailable = el('presence', { type: 'unavailable', from: session.fullJid });
+    // mod_presence resource-unbind: the destroy error, if any, becomes a status.
+    if (error !== undefined) unavailable.c('status').t(`Disconnected: ${error}`);
     for (const other of [...user.sessions.values()]) {
       if (other !== session && other.presence !== undefined) other.send(withTo(unavailable, other.fullJid!));
     }

@@ -149,7 +149,9 @@ export class Server {
     const session = this.conns.get(conn);
     this.conns.delete(conn);
     if (session === undefined) return;
-    this.destroySession(session, reason);
+    // server_epoll: LuaSocket reports a FIN and a reset alike as "closed", and interface:close()
+    // then fires "disconnect" without an error.
+    this.destroySession(session, reason === 'closed' || reason === 'connection reset' ? undefined : reason);
     if (session.conn === conn) session.conn = undefined;
   }
 
@@ -250,7 +252,7 @@ export class Server {
       if (user !== undefined && user.sessions.size === 0) this.userSessions.delete(session.username!);
       this.trace.emit({ t: this.engine.now, type: 'session.destroy', jid: session.fullJid, reason: error ?? 'destroyed' });
       this.fire('resource-unbind', { session, error });
-      this.router.broadcastUnavailable(session);
+      this.router.broadcastUnavailable(session, error);
     }
     this.retire(session);
   }

@@ -89,6 +89,6 @@ describe('expiry with another resource online (sims/skeleton/expiry-bounce.json)
   });
 
   it("tells the phone that the laptop went unavailable when the laptop's session is destroyed", () => {
-    expect(result.wire.phone).toContain("<presence from='bob@localhost/laptop' to='bob@localhost/phone' type='unavailable'/>");
+    expect(result.wire.phone).toContain("<presence from='bob@localhost/laptop' to='bob@localhost/phone' type='unavailable'><status>Disconnected: Hibernating too long</status></presence>");
   });
 });
