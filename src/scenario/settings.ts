@@ -17,7 +17,7 @@ type Rule =
   | { kind: 'enum'; values: readonly string[]; text: string };
 
 export const settingRules: { readonly [Key in keyof Settings]: Rule } = {
-  variant: { kind: 'enum', values: ['core-0.12'], text: 'which mod_smacks runs (community: see the mod_smacks issue)' },
+  variant: { kind: 'enum', values: ['core-0.12', 'community'], text: 'which mod_smacks runs: core 0.12.3, or the prosody-modules community module' },
   smacks_hibernation_time: { kind: 'number', min: 0, text: 'seconds a disconnected resumable session is kept' },
   smacks_enabled_s2s: { kind: 'boolean', text: 'Stream Management on s2s links' },
   smacks_s2s_resend: { kind: 'boolean', text: 're-route unacked s2s stanzas instead of bouncing them' },

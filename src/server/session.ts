@@ -71,6 +71,11 @@ export class Session {
   state: string | undefined;
   /** mod_mam: the session has issued a MAM query. */
   mamRequested = false;
+  /** mod_cloud_notify: the push registration of this session (`session.push_identifier`); the
+   * community mod_smacks defers hibernation expiry while it is set. Unused until that module exists. */
+  pushIdentifier: string | undefined;
+  /** mod_cloud_notify: os.time() of the first push sent while hibernating (`first_hibernated_push`). */
+  firstHibernatedPush: number | undefined;
 
   constructor(
     readonly id: string,

@@ -1,6 +1,7 @@
 /** Picks the mod_smacks variant a run uses. */
 import type { Server } from '../server/server.js';
 import type { SmacksApi } from './api.js';
+import { CommunitySmacks } from './community.js';
 import { CoreSmacks } from './core.js';
 import type { SmacksOptions } from './options.js';
 
@@ -9,6 +10,6 @@ export function loadSmacks(server: Server, options: SmacksOptions): SmacksApi {
     case 'core-0.12':
       return new CoreSmacks(server, options);
     case 'community':
-      throw new RangeError('the community variant is not built yet');
+      return new CommunitySmacks(server, options);
   }
 }

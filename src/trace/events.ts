@@ -31,6 +31,7 @@ export type TraceEvent =
   | { t: number; type: 'smacks.resume-failed'; jid?: string; condition: string; h?: number }
   | { t: number; type: 'smacks.dispose'; jid: string; id?: string; name: string; disposition: 'offline' | 'bounce' | 'drop' }
   | { t: number; type: 'smacks.overflow'; jid: string; id?: string }
+  | { t: number; type: 'smacks.evict'; jid: string; h: number }
   | { t: number; type: 'offline.store'; user: string; id?: string }
   | { t: number; type: 'offline.fetch'; jid: string; count: number }
   | { t: number; type: 'router.bounce'; to: string; id?: string; condition: string }
