@@ -163,6 +163,8 @@ export class CommunitySmacks implements SmacksApi {
   private readonly oldSessionRegistry: PerUserCache<OldSession>;
   /** The condition of the last stream close handle_a made (for the M-3 trace of a failed resume). */
   private ackCloseCondition: string | undefined;
+  /** handle_resume is feeding handle_a its fake `<a>`: not an ack received from the wire (metrics). */
+  private isFakeAck = false;
   readonly metrics: SmacksMetrics = emptyMetrics();
   private readonly outgoingFilter = (stanza: Element, session: Session): Element | undefined => this.outgoingStanzaFilter(stanza, session);
   private readonly incomingFilter = (stanza: Element, session: Session): Element => this.countIncomingStanzas(stanza, session);
@@ -458,7 +460,7 @@ export class CommunitySmacks implements SmacksApi {
     }
     const queue = state.outgoingQueue;
     const handledStanzaCount = h - state.lastAcknowledgedStanza;
-    this.metrics.acksReceived++;
+    if (!this.isFakeAck) this.metrics.acksReceived++;
     if (handledStanzaCount > queue.length) {
       // "The client says it handled %d new stanzas, but we only sent %d :)" — a close since 76f3b70e (B11).
       this.server.trace.emit({ t: this.now(), type: 'smacks.a', jid: session.label, h, unacked: queue.length });
@@ -614,7 +616,9 @@ export class CommunitySmacks implements SmacksApi {
     // (session:dispatch_stanza = filters, then core_process_stanza).
     this.ackCloseCondition = undefined;
     const fakeAck = original.filters.run('stanzas/in', el('a', { xmlns: ns, h: attr(stanza, 'h') }), original);
+    this.isFakeAck = true;
     if (fakeAck !== undefined) this.server.dispatch(original, fakeAck);
+    this.isFakeAck = false;
     if (original.destroyed) {
       // COMPAT (M-3): <resumed/> went out before h was checked; handle_a closed the stream, and the
       // next line of the Lua (`#queue` of the retired session) raises an error: nothing more happens.
