@@ -59,7 +59,7 @@ export function failedNotFound(h?: number): string {
   return `<failed${hAttr} xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>`;
 }
 
-export function runWith(variant: SmacksVariant, doc: object, overrides: Partial<Settings> = {}, seed = 1): RunOutput {
+export function runWith(variant: SmacksVariant, doc: object | string, overrides: Partial<Settings> = {}, seed = 1): RunOutput {
   return run(doc, seed, { variant, ...overrides });
 }
 

@@ -339,6 +339,22 @@ describe('bouncing the queue at expiry (spec §10)', () => {
   it("community: the error is injected with the dying session as origin, so from = Bob's full JID", () => {
     expect(runWith(community, doc).wire.alice).toEqual([enabledResumable(30), bounce('bob@localhost/laptop'), r]);
   });
+
+  // sims/skeleton/expiry-bounce.json: Bob's laptop expires while his phone is online.
+  const unavailable = (status: string | undefined): string =>
+    status === undefined
+      ? "<presence from='bob@localhost/laptop' to='bob@localhost/phone' type='unavailable'/>"
+      : `<presence from='bob@localhost/laptop' to='bob@localhost/phone' type='unavailable'><status>${status}</status></presence>`;
+
+  it("core: the other resource sees the expired one go unavailable 'Disconnected: Hibernating too long'", () => {
+    const wire = runWith(core, 'skeleton/expiry-bounce.json').wire.phone!;
+    expect(wire.filter((line) => line.includes("type='unavailable'"))).toEqual([unavailable('Disconnected: Hibernating too long')]);
+  });
+
+  it('community: the expired session is destroyed without an error, so its unavailable presence has no status', () => {
+    const wire = runWith(community, 'skeleton/expiry-bounce.json').wire.phone!;
+    expect(wire.filter((line) => line.includes("type='unavailable'"))).toEqual([unavailable(undefined)]);
+  });
 });
 
 describe('a server restart while a session hibernates (spec §12 #19, B30)', () => {
