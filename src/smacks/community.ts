@@ -25,8 +25,9 @@
  * - Resume replays through `original.send` with the clones still marked `_cached`; M uses the
  *   temporary session's `send`, which after the transplant runs the same filter chain (the filters
  *   moved with the connection) into the same connection, so the wire is the same.
- * - s2s (stream features, `<enabled/>`, `s2s*-destroyed`, resend) is not ported: the server has no
- *   s2s yet. The seam is `register()`.
+ * - s2s (`s2s-stream-features`, outgoing `<enable/>`, `<enabled/>`, `s2s*-destroyed`, resend, and the
+ *   `sends2s` sends) is not ported yet; the seam is `register()` (spec §11: B20, the bounces the router
+ *   rejects, is M's s2s behaviour to keep).
  * - No `server-stopping` handler, as in M (B30): on a restart hibernating sessions are dropped with
  *   their queues (mod_c2s closes only connected sessions) and no h survives. `server-started` empties
  *   both registries, because M keeps them in the process's memory.
