@@ -21,6 +21,8 @@ export class C2sConn implements ConnectionEnd, SessionConn {
   private buffer: Frame[] = [];
   private isFlushScheduled = false;
   private isClosed = false;
+  /** server_epoll `_write_lock` (pause_writes): writes are buffered but not flushed. */
+  private isWriteLocked = false;
   private lastReadAt: number;
   private readTimer: Timer | undefined;
 
@@ -43,19 +45,39 @@ export class C2sConn implements ConnectionEnd, SessionConn {
   write(frame: Frame): void {
     if (this.isClosed) return;
     this.buffer.push(frame);
-    if (!this.isFlushScheduled) {
-      this.isFlushScheduled = true;
-      this.server.engine.after(0, () => this.flush());
-    }
+    if (!this.isWriteLocked) this.scheduleFlush();
   }
 
-  /** onwritable: `c2s-pre-ondrain` first (mod_smacks appends its <r/> here), then everything goes out. */
-  private flush(): void {
+  private scheduleFlush(): void {
+    if (this.isFlushScheduled) return;
+    this.isFlushScheduled = true;
+    this.server.engine.after(0, () => this.flush());
+  }
+
+  /** interface:pause_writes(): keep buffering, stop flushing (mod_csi_simple while inactive). */
+  pauseWrites(): void {
+    this.isWriteLocked = true;
+  }
+
+  /** interface:resume_writes(): flush what was held at the next turn. */
+  resumeWrites(): void {
+    if (!this.isWriteLocked) return;
+    this.isWriteLocked = false;
+    if (this.buffer.length > 0) this.scheduleFlush();
+  }
+
+  /**
+   * onwritable: `c2s-pre-ondrain` first (mod_smacks appends its <r/> here), then everything goes out,
+   * then `c2s-ondrain` (mod_csi_simple). A close flushes even paused writes and, as server_epoll's
+   * close replaces ondrain with the close itself, fires no `c2s-ondrain`.
+   */
+  private flush(isClosing = false): void {
     this.isFlushScheduled = false;
     if (this.isClosed) {
       this.buffer = [];
       return;
     }
+    if (this.isWriteLocked && !isClosing) return;
     if (this.server.connSession(this) !== undefined) this.server.hooks.fire('c2s-pre-ondrain', { session: this.session });
     const frames = this.buffer;
     this.buffer = [];
@@ -64,13 +86,14 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       server.traceSend(this.connection.id, frame);
       this.connection.write('server', frame);
     }
+    if (!isClosing && this.server.connSession(this) !== undefined) this.server.hooks.fire('c2s-ondrain', { session: this.session });
   }
 
   /** conn:close(): buffered data is flushed first, then FIN. No disconnect callback reaches mod_c2s
    * for a close we started (the session was destroyed or unmapped before). */
   close(): void {
     if (this.isClosed) return;
-    if (this.buffer.length > 0) this.flush();
+    if (this.buffer.length > 0) this.flush(true);
     this.isClosed = true;
     this.readTimer?.cancel();
     this.server.forgetConn(this);
@@ -79,9 +102,13 @@ export class C2sConn implements ConnectionEnd, SessionConn {
 
   // ---- reading ----
 
-  onFrame(frame: Frame): void {
+  onFrame(received: Frame): void {
     if (this.isClosed) return;
     this.lastReadAt = this.server.engine.now;
+    // listener.onincoming → session.data: `bytes/in` filters see the data before it is parsed.
+    const mapped = this.server.connSession(this);
+    const frame = mapped === undefined || mapped.filters.bytesIn.length === 0 ? received : mapped.filters.runBytesIn(received, mapped);
+    if (frame === undefined) return;
     if (frame instanceof RawText) {
       this.onRaw(frame.text);
       return;

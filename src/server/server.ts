@@ -13,7 +13,7 @@ import type { Connection } from '../net/connection.js';
 import type { TraceRecorder } from '../trace/recorder.js';
 import { xmlnsBind, xmlnsClient, xmlnsSasl, xmlnsStanzaErrors } from '../xmpp/ns.js';
 import { type Element, attr, el, streamError } from '../xmpp/stanza.js';
-import { type Frame, StreamOpen, frameName, isElementFrame, streamCloseFrame } from '../xmpp/wire.js';
+import { type Frame, StreamOpen, frameName, isElementFrame, streamCloseFrame, whitespaceFrame } from '../xmpp/wire.js';
 import { C2sConn } from './c2s.js';
 import { Hooks } from './hooks.js';
 import type { ServerOptions } from './options.js';
@@ -59,6 +59,9 @@ export class Server {
     readonly epochMs: number,
   ) {
     this.router = new Router(this);
+    // mod_c2s keepalive (−1): a read timeout nobody else answered (no SM) sends a whitespace ping
+    // and keeps the connection.
+    this.hook('c2s-read-timeout', (event) => (event.session.notopen ? undefined : event.session.send(whitespaceFrame)), -1);
     // mod_c2s "server-stopping" (−100): close every connected session.
     this.hook('server-stopping', (event) => {
       for (const session of [...this.conns.values()]) {

@@ -9,6 +9,9 @@ import type { Frame } from '../xmpp/wire.js';
 /** A `stanzas/in` or `stanzas/out` filter (util.filters): returns the element, or undefined to drop it. */
 export type StanzaFilter = (element: Element, session: Session) => Element | undefined;
 
+/** A `bytes/in` filter: sees each frame from the peer before it is parsed; undefined drops it. */
+export type BytesFilter = (frame: Frame, session: Session) => Frame | undefined;
+
 interface FilterEntry {
   filter: StanzaFilter;
   priority: number;
@@ -18,6 +21,7 @@ interface FilterEntry {
 export class FilterChains {
   readonly out: FilterEntry[] = [];
   readonly in: FilterEntry[] = [];
+  readonly bytesIn: Array<{ filter: BytesFilter; priority: number }> = [];
 
   /** util.filters.add_filter: higher priority runs first; one filter function is added once. */
   add(chain: 'stanzas/out' | 'stanzas/in', filter: StanzaFilter, priority: number): void {
@@ -25,6 +29,33 @@ export class FilterChains {
     if (list.some((entry) => entry.filter === filter)) return;
     list.push({ filter, priority });
     list.sort((a, b) => b.priority - a.priority);
+  }
+
+  /** util.filters.remove_filter */
+  remove(chain: 'stanzas/out' | 'stanzas/in', filter: StanzaFilter): void {
+    const list = chain === 'stanzas/out' ? this.out : this.in;
+    const index = list.findIndex((entry) => entry.filter === filter);
+    if (index !== -1) list.splice(index, 1);
+  }
+
+  /** `bytes/in` (what arrives before it is parsed; here one frame at a time): add, remove, run. */
+  addBytesIn(filter: BytesFilter, priority: number): void {
+    if (this.bytesIn.some((entry) => entry.filter === filter)) return;
+    this.bytesIn.push({ filter, priority });
+    this.bytesIn.sort((a, b) => b.priority - a.priority);
+  }
+
+  removeBytesIn(filter: BytesFilter): void {
+    const index = this.bytesIn.findIndex((entry) => entry.filter === filter);
+    if (index !== -1) this.bytesIn.splice(index, 1);
+  }
+
+  runBytesIn(frame: Frame, session: Session): Frame | undefined {
+    let current: Frame | undefined = frame;
+    for (let index = 0; index < this.bytesIn.length && current !== undefined; index++) {
+      current = this.bytesIn[index]!.filter(current, session);
+    }
+    return current;
   }
 
   run(chain: 'stanzas/out' | 'stanzas/in', element: Element, session: Session): Element | undefined {
@@ -44,6 +75,9 @@ export interface SessionConn {
   write(frame: Frame): void;
   /** Close the socket (server side). */
   close(): void;
+  /** server_epoll pause_writes / resume_writes: hold the write buffer (mod_csi_simple). */
+  pauseWrites?(): void;
+  resumeWrites?(): void;
 }
 
 export type SessionType = 'c2s_unauthed' | 'c2s_unbound' | 'c2s';
