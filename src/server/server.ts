@@ -280,7 +280,8 @@ export class Server {
     }
     if (session.notopen) session.send(new StreamOpen(this.host));
     if (reason) {
-      session.send(typeof reason === 'string' ? streamError(reason) : streamError(reason.condition, reason.text));
+      // mod_c2s sends tostring(stream_error): a string, so no stanzas/out filter sees it.
+      if (!session.isSendDisabled) conn.write(typeof reason === 'string' ? streamError(reason) : streamError(reason.condition, reason.text));
     }
     session.send(streamCloseFrame);
     session.isSendDisabled = true;
