@@ -97,8 +97,9 @@ export class CoreSmacks implements SmacksApi {
       this.requestAckNowIfNeeded(event.session, false);
       return undefined;
     });
-    hooks.hook<{ session: Session }>('csi-client-active', (event) => void this.requestAckNowIfNeeded(event.session, true));
-    hooks.hook<{ session: Session }>('csi-flushing', (event) => void this.requestAckNowIfNeeded(event.session, false));
+    // request_ack_events: `event.session or event.origin` (mod_csi fires {origin, stanza}, mod_csi_simple {session})
+    hooks.hook<{ session?: Session; origin?: Session }>('csi-client-active', (event) => void this.requestAckNowIfNeeded((event.session ?? event.origin)!, true));
+    hooks.hook<{ session?: Session; origin?: Session }>('csi-flushing', (event) => void this.requestAckNowIfNeeded((event.session ?? event.origin)!, false));
     server.hook('c2s-read-timeout', (event) => this.handleReadTimeout(event.session));
     server.hook('server-stopping', (event) => this.serverStopping(event.reason), -90);
     server.hook('server-started', () => {
