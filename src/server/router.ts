@@ -7,8 +7,10 @@
  * `message/offline/handle`, then service-unavailable), headline and groupchat rules; presence
  * reflection to the sender and to its other resources, initial presence firing the offline
  * broadcast, unavailable broadcast on unbind; iq to a full JID or answered by the server (ping,
- * roster, session), service-unavailable otherwise. Not modelled: rosters and subscriptions, directed
- * presence bookkeeping, privacy lists, carbons, MAM, s2s (remote domains get
+ * roster, session), service-unavailable otherwise. Modules see `pre-message/<bare|full>`,
+ * `message/<bare|full>` and `iq-<type>/<self|bare|host>/<xmlns>:<name>` first, as in Prosody (mod_mam
+ * hooks them). Not modelled: rosters and subscriptions, directed
+ * presence bookkeeping, privacy lists, carbons, s2s (remote domains get
  * remote-server-not-found).
  */
 import { bareJid, splitJid } from '../xmpp/jid.js';
@@ -20,6 +22,12 @@ import type { Session } from './session.js';
 /** Where a stanza comes from: a client session, or the host itself (module:send). */
 type Origin = Session | undefined;
 
+/** The event of `pre-message/*` and `message/*`: handlers may replace the stanza (mod_mam does). */
+export interface MessageEvent {
+  origin: Origin;
+  stanza: Element;
+}
+
 export class Router {
   constructor(private readonly server: Server) {}
 
@@ -27,6 +35,8 @@ export class Router {
   fromClient(origin: Session, received: Element): void {
     const name = received.name;
     const type = attr(received, 'type');
+    // core_process_stanza: an error stanza without a child element is discarded (handle_unhandled_stanza).
+    if (type === 'error' && (name === 'message' || name === 'presence' || name === 'iq') && received.children.every((child) => typeof child === 'string')) return;
     if (name === 'iq') {
       if (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error') {
         this.server.replyError(origin, received, 'modify', 'bad-request', 'Invalid IQ type');
@@ -86,7 +96,22 @@ export class Router {
 
   // ---- mod_message ----
 
-  private message(origin: Origin, stanza: Element, isFull: boolean): void {
+  /**
+   * core_post_stanza's events before mod_message's own handlers (priority −1, the code that follows):
+   * `pre-message/<bare|full>` for c2s senders, then `message/<bare|full>`, sharing one event so that a
+   * module may replace the stanza (mod_mam adds <stanza-id>). Undefined when a handler took it.
+   */
+  private messageEvents(origin: Origin, stanza: Element, toType: 'bare' | 'full'): Element | undefined {
+    const event: MessageEvent = { origin, stanza };
+    const hooks = this.server.hooks;
+    if (origin?.fullJid !== undefined && hooks.fire(`pre-message/${toType}`, event)) return undefined;
+    if (hooks.fire(`message/${toType}`, event)) return undefined;
+    return event.stanza;
+  }
+
+  private message(origin: Origin, received: Element, isFull: boolean): void {
+    const stanza = this.messageEvents(origin, received, isFull ? 'full' : 'bare');
+    if (stanza === undefined) return;
     if (isFull) {
       const session = this.server.fullSessions.get(attr(stanza, 'to')!);
       if (session !== undefined && session.send(stanza)) return;
@@ -163,13 +188,22 @@ export class Router {
   private toServer(origin: Origin, stanza: Element, from: string): void {
     const type = attr(stanza, 'type');
     if (stanza.name === 'message') {
-      if (origin !== undefined) this.processToBare(from === this.server.host ? bareJid(origin.fullJid!) : from, origin, stanza);
+      if (origin === undefined) return;
+      if (from === this.server.host) {
+        this.processToBare(bareJid(origin.fullJid!), origin, stanza);
+        return;
+      }
+      const routed = this.messageEvents(origin, stanza, 'bare');
+      if (routed !== undefined) this.processToBare(from, origin, routed);
       return;
     }
     if (stanza.name !== 'iq' || (type !== 'get' && type !== 'set')) return;
     if (origin === undefined) return;
     const payload = stanza.children.find((child) => typeof child !== 'string') as Element | undefined;
     const xmlns = payload?.attrs.xmlns as string | undefined;
+    // mod_iq: `iq-<type>/<self|bare|host>/<xmlns>:<name>` for the payload, before the built-in answers.
+    const toType = from === this.server.host ? 'host' : origin.fullJid !== undefined && from === bareJid(origin.fullJid) ? 'self' : 'bare';
+    if (payload !== undefined && this.server.hooks.fire(`iq-${type}/${toType}/${xmlns ?? ''}:${payload.name}`, { origin, stanza })) return;
     const known = (xmlns === xmlnsPing && type === 'get') || xmlns === 'jabber:iq:roster' || xmlns === 'urn:ietf:params:xml:ns:xmpp-session';
     if (!known) {
       this.errorTo(origin, stanza, 'cancel', 'service-unavailable');
