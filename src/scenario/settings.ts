@@ -32,6 +32,10 @@ export const settingRules: { readonly [Key in keyof Settings]: Rule } = {
   conflict_resolve: { kind: 'enum', values: ['kick_old', 'kick_new', 'increment', 'random'], text: 'what binding an already bound resource does' },
   offline: { kind: 'boolean', text: 'mod_offline loaded' },
   nooffline_noerror: { kind: 'boolean', text: 'mod_nooffline_noerror loaded' },
+  csi: { kind: 'boolean', text: 'mod_csi and mod_csi_simple loaded (Debian default: yes)' },
+  csi_queue_size: { kind: 'number', min: 0, text: 'mod_csi_simple: stanzas held while inactive before a forced flush' },
+  csi_resume_inactive_delay: { kind: 'number', min: 0, text: 'mod_csi_simple: seconds after a flush before writes are held again' },
+  mam: { kind: 'boolean', text: 'mod_mam loaded (archives messages, stanza-id)' },
 };
 
 export function isSettingName(name: string): name is keyof Settings {

@@ -13,6 +13,18 @@ export interface ServerOptions {
   offline: boolean;
   /** prosody-modules mod_nooffline_noerror: swallow the error when nothing stores the message. */
   nooffline_noerror: boolean;
+  /**
+   * mod_csi + mod_csi_simple loaded. On by default because Debian's prosody.cfg.lua (0.12.3) lists
+   * "csi_simple" in modules_enabled (and csi_simple depends on csi); the conformance config turns it
+   * off.
+   */
+  csi: boolean;
+  /** mod_csi_simple: stanzas held while inactive before the buffer is flushed anyway. */
+  csi_queue_size: number;
+  /** mod_csi_simple: seconds after a flush before writes are held again. */
+  csi_resume_inactive_delay: number;
+  /** mod_mam loaded (commented out in Debian's default config; off in the conformance config). */
+  mam: boolean;
 }
 
 export const serverOptionsDefault: Readonly<ServerOptions> = Object.freeze({
@@ -21,4 +33,8 @@ export const serverOptionsDefault: Readonly<ServerOptions> = Object.freeze({
   conflict_resolve: 'kick_old',
   offline: true,
   nooffline_noerror: false,
+  csi: true,
+  csi_queue_size: 256,
+  csi_resume_inactive_delay: 5,
+  mam: false,
 });

@@ -35,6 +35,10 @@ export type TraceEvent =
   | { t: number; type: 'offline.store'; user: string; id?: string }
   | { t: number; type: 'offline.fetch'; jid: string; count: number }
   | { t: number; type: 'router.bounce'; to: string; id?: string; condition: string }
+  | { t: number; type: 'csi.state'; jid: string; state: string }
+  | { t: number; type: 'csi.flush'; jid: string; reason: string; held: number }
+  | { t: number; type: 'mam.archive'; user: string; id?: string; stanzaId: string }
+  | { t: number; type: 'mam.query'; jid: string }
   | { t: number; type: 'message.sent'; client: string; id: string; to: string }
   | { t: number; type: 'message.delivered'; client: string; id: string; offline: boolean; resent: boolean }
   | { t: number; type: 'message.bounced'; client: string; id: string; condition: string }

@@ -19,6 +19,9 @@ import { normalizeWire } from '../outcome/wire.js';
 import type { Scenario } from '../scenario/schema.js';
 import { type Settings, settingsDefault } from '../scenario/settings.js';
 import { C2sConn } from '../server/c2s.js';
+import { Csi } from '../server/csi.js';
+import { CsiSimple } from '../server/csi-simple.js';
+import { Mam } from '../server/mam.js';
 import { OfflineStore } from '../server/offline.js';
 import { Server } from '../server/server.js';
 import type { SmacksApi } from '../smacks/api.js';
@@ -62,6 +65,15 @@ export interface RunResult {
 /** How often the settle phase looks whether everything has come to rest. */
 const settlePollMs = 1000;
 
+/** The switchable modules of modules_enabled: mod_csi + mod_csi_simple, mod_mam. */
+function loadOptionalModules(server: Server, settings: Settings): void {
+  if (settings.csi) {
+    new Csi(server);
+    new CsiSimple(server);
+  }
+  if (settings.mam) new Mam(server);
+}
+
 export class World {
   readonly engine = new Engine();
   readonly rngs: RngStreams;
@@ -100,6 +112,7 @@ export class World {
     this.server = new Server(scenario.host, this.engine, this.trace, this.settings, accounts, this.rngs.stream('server/ids'), epochMsDefault);
     this.offline = new OfflineStore(this.server);
     this.smacks = loadSmacks(this.server, this.settings);
+    loadOptionalModules(this.server, this.settings);
     this.network.listen(scenario.host, { accept: (connection) => this.server.accept(connection) });
     this.buildScripted();
     this.buildPopulation();

@@ -11,6 +11,7 @@ export const xmlnsDelay = 'urn:xmpp:delay';
 export const xmlnsPing = 'urn:xmpp:ping';
 export const xmlnsMam2 = 'urn:xmpp:mam:2';
 export const xmlnsSid = 'urn:xmpp:sid:0';
+export const xmlnsCsi = 'urn:xmpp:csi:0';
 
 export function isSmNamespace(xmlns: string | undefined): xmlns is typeof xmlnsSm2 | typeof xmlnsSm3 {
   return xmlns === xmlnsSm3 || xmlns === xmlnsSm2;
