@@ -218,7 +218,9 @@ export class XmppClient implements ConnectionEnd {
     this.events.onInbound?.();
     if (frame instanceof StreamOpen || frame instanceof Whitespace || frame instanceof RawText) return;
     if (frame instanceof StreamClose) {
-      if (this.phase === 'online' || this.phase === 'closing' || this.phase === 'enabling' || this.phase === 'resuming') this.record(el('stream:close'));
+      // Recorded whatever the phase: after a failed resume (binding) or a refused login the close is
+      // part of what the server did, like the stream error before it.
+      this.record(el('stream:close'));
       this.connection?.close('client', 'stream closed');
       this.dropConnection();
       this.disconnected('stream closed');

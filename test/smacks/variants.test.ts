@@ -113,12 +113,12 @@ describe('<resume> with a bad h (spec §8.2–8.4)', () => {
 
   it('core: h above what was sent gets <failed h previd/>, then the stream closes', () => {
     const result = runWith(core, tooHigh);
-    // The client stops recording at <failed/> (it goes back to binding), so </stream:stream> is not listed.
     expect(result.wire.bob).toEqual([
       enabledResumable(),
       "<failed h='0' previd='SMID1' xmlns='urn:xmpp:sm:3'/>",
       a(0),
       streamError('undefined-condition', 'Client acknowledged more stanzas than sent by server'),
+      streamClose,
     ]);
     expect(result.messages).toMatchObject({ offline: 1, lost: 0 });
   });
@@ -265,6 +265,7 @@ describe('more than 500 stanzas queued while hibernating (spec §3.2, §9.3, C-3
       "<failed h='0' previd='SMID1' xmlns='urn:xmpp:sm:3'/>",
       a(0),
       streamError('resource-constraint', "Too many unacked stanzas remaining, session can't be resumed"),
+      streamClose,
     ]);
     expect(result.messages).toMatchObject({ sent: 501, delivered: 0, offline: 500, lost: 1 });
     expect(eventsOf(result.events_, 'smacks.overflow').map((event) => event.id)).toEqual(['m1']);
