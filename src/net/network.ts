@@ -53,10 +53,11 @@ export class Network {
   }
 
   /**
-   * Open a connection for `client`. `onConnected` runs one round trip later if the path lets the
-   * handshake through; through a blackhole it never runs (the caller's connect timeout decides).
+   * Open a connection for `client` (a path name) to the path's server, or to the listener named by
+   * `destination`. `onConnected` runs one round trip later if the path lets the handshake through;
+   * through a blackhole it never runs (the caller's connect timeout decides).
    */
-  connect(client: string, onConnected: (connection: Connection) => void): Connection {
+  connect(client: string, onConnected: (connection: Connection) => void, destination?: string): Connection {
     const path = this.path(client);
     const connection = new Connection(++this.connectionSeq, path, this.engine, this.trace);
     const connections = this.live.get(client)!;
@@ -69,7 +70,7 @@ export class Network {
     const oneWayMs = path.transitMs();
     this.engine.after(oneWayMs, () => {
       if (connection.isBlackholed || path.fault === 'outage') return;
-      this.listeners.get(this.destinations.get(client) ?? this.defaultHost)?.accept(connection);
+      this.listeners.get(destination ?? this.destinations.get(client) ?? this.defaultHost)?.accept(connection);
       this.engine.after(path.transitMs(), () => {
         if (!connection.isBlackholed && connection.isOpen) onConnected(connection);
       });

@@ -20,7 +20,10 @@ export interface NetworkSpec {
 }
 
 export interface ClientSpec {
+  /** The username on its domain. */
   account: string;
+  /** The domain (the scenario's host, or the peer's). */
+  domain: string;
   resource: string;
   ack: 'auto' | 'none';
   network: NetworkSpec;
@@ -50,6 +53,7 @@ export type Step = { atMs: number | undefined; timeoutMs: number } & (
   | { do: 'close' | 'disconnect' | 'blackhole' | 'outage' | 'reset' | 'freeze' | 'heal'; client: string }
   | { do: 'delay'; client: string; delayMs: number }
   | { do: 'wait'; forMs: number }
+  | { do: 'restart'; target: 'server' | 'peer'; downtimeMs: number }
   | { do: 'wait-for'; until: WaitTarget; count: number }
 );
 
@@ -57,8 +61,10 @@ export type StepKind = Step['do'];
 
 export const stepKinds: readonly StepKind[] = [
   'login', 'bind', 'send', 'send-raw', 'ack', 'request-ack', 'resume', 'close', 'disconnect',
-  'blackhole', 'outage', 'reset', 'freeze', 'heal', 'delay', 'wait', 'wait-for',
+  'blackhole', 'outage', 'reset', 'freeze', 'heal', 'delay', 'wait', 'wait-for', 'restart',
 ];
+
+const faultKinds: readonly string[] = ['blackhole', 'outage', 'reset', 'freeze', 'heal', 'delay'];
 
 export interface GroupSpec {
   name: string;
@@ -67,6 +73,15 @@ export interface GroupSpec {
   network: NetworkSpec;
   messagesPerHour: number;
   knobs: MobileKnobs;
+}
+
+/** A second server domain, reached over s2s. */
+export interface PeerSpec {
+  host: string;
+  server: Partial<Settings>;
+  accounts: Array<{ username: string; password: string }>;
+  /** The s2s link between the two servers (fault steps name it "s2s"). */
+  network: NetworkSpec;
 }
 
 export interface Scenario {
@@ -84,7 +99,11 @@ export interface Scenario {
   clients: Map<string, ClientSpec>;
   script: Step[];
   groups: GroupSpec[];
+  peer: PeerSpec | undefined;
 }
+
+/** The link name fault steps use for the s2s connection between the two domains. */
+export const s2sLinkName = 's2s';
 
 const namePattern = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
@@ -122,7 +141,7 @@ function readFault(source: string, path: string, raw: unknown): FaultRate {
   return fault;
 }
 
-function readStep(source: string, path: string, raw: unknown, clients: ReadonlyMap<string, ClientSpec>): Step {
+function readStep(source: string, path: string, raw: unknown, clients: ReadonlyMap<string, ClientSpec>, hasPeer: boolean): Step {
   const reader = ObjectReader.of(source, path, raw);
   const kind = reader.oneOf('do', stepKinds);
   const atMs = reader.has('at') ? reader.duration('at') : (reader.raw('at'), undefined);
@@ -130,7 +149,11 @@ function readStep(source: string, path: string, raw: unknown, clients: ReadonlyM
   const common = { atMs, timeoutMs };
   const client = (): string => {
     const name = reader.string('client');
-    if (!clients.has(name)) reader.fail('client', 'no such client', [...clients.keys()].join(', ') || '(no clients declared)');
+    const isLink = hasPeer && name === s2sLinkName && faultKinds.includes(kind);
+    if (!clients.has(name) && !isLink) {
+      const names = [...clients.keys(), ...(hasPeer && faultKinds.includes(kind) ? [s2sLinkName] : [])];
+      reader.fail('client', 'no such client', names.join(', ') || '(no clients declared)');
+    }
     return name;
   };
   const sm = (): SmMode => reader.oneOf('sm', ['none', 'enable', 'resume'] as const, 'resume');
@@ -174,6 +197,12 @@ function readStep(source: string, path: string, raw: unknown, clients: ReadonlyM
     case 'wait':
       step = { ...common, do: kind, forMs: reader.duration('for') };
       break;
+    case 'restart': {
+      const target = reader.oneOf('target', ['server', 'peer'] as const, 'server');
+      if (target === 'peer' && !hasPeer) reader.fail('target', 'the scenario has no peer domain', 'server');
+      step = { ...common, do: kind, target, downtimeMs: reader.duration('downtime', 1000) };
+      break;
+    }
     case 'wait-for': {
       const count = reader.number('count', { min: 1, isInteger: true, fallback: 1 });
       if (reader.has('server') === reader.has('client')) reader.fail('server', 'give either `client` and `element`, or `server`');
@@ -211,6 +240,8 @@ function stepFields(kind: StepKind): string[] {
       return ['client', 'ms'];
     case 'wait':
       return ['for'];
+    case 'restart':
+      return ['target', 'downtime'];
     case 'wait-for':
       return ['client', 'element', 'server', 'count'];
     default:
@@ -259,24 +290,12 @@ export function readScenario(source: string, raw: unknown): Scenario {
   const durationMs = reader.duration('duration', 0);
   const settleMsMax = reader.duration('settleMax', 3_600_000);
 
-  const server: Partial<Settings> = {};
-  const serverReader = reader.object('server');
-  if (serverReader !== undefined) {
-    for (const key of Object.keys(serverReader.value)) {
-      (server as Record<string, unknown>)[key] = parseSetting(source, serverReader.at(key), key, serverReader.raw(key));
-    }
-  }
+  const server = readServerSettings(source, reader.object('server'));
 
-  const accounts: Scenario['accounts'] = [];
-  const accountNames = new Set<string>();
-  for (const [index, item] of (reader.array('accounts') ?? []).entries()) {
-    const path = `accounts[${index}]`;
-    const account = typeof item === 'string' ? { username: item, password: `${item}pass` } : readAccount(source, path, item);
-    if (!/^[a-z0-9_.-]+$/.test(account.username)) throw new ScenarioError(source, path, 'a username uses lowercase letters, digits, _ . -', account.username);
-    if (accountNames.has(account.username)) throw new ScenarioError(source, path, `account '${account.username}' is declared twice`);
-    accountNames.add(account.username);
-    accounts.push(account);
-  }
+  const accounts = readAccounts(source, 'accounts', reader.array('accounts'));
+  const accountNames = new Set(accounts.map((account) => account.username));
+  const peer = readPeer(source, reader.raw('peer'), host);
+  const peerAccountNames = new Set(peer?.accounts.map((account) => account.username));
 
   const defaultNetwork = reader.raw('network');
   const clients = new Map<string, ClientSpec>();
@@ -285,10 +304,18 @@ export function readScenario(source: string, raw: unknown): Scenario {
     for (const clientName of Object.keys(clientsReader.value)) {
       const clientReader = ObjectReader.of(source, clientsReader.at(clientName), clientsReader.raw(clientName));
       if (!namePattern.test(clientName)) clientReader.fail('', 'a client name starts with a letter and uses letters, digits, _ . -');
-      const account = clientReader.string('account');
-      if (!accountNames.has(account)) clientReader.fail('account', 'no such account', [...accountNames].join(', ') || '(no accounts declared)');
+      const accountJid = clientReader.string('account');
+      const at = accountJid.indexOf('@');
+      const account = at === -1 ? accountJid : accountJid.slice(0, at);
+      const domain = at === -1 ? host : accountJid.slice(at + 1);
+      const known = domain === host ? accountNames.has(account) : domain === peer?.host && peerAccountNames.has(account);
+      if (!known) {
+        const all = [...accountNames, ...[...peerAccountNames].map((name) => `${name}@${peer?.host}`)];
+        clientReader.fail('account', 'no such account', all.join(', ') || '(no accounts declared)');
+      }
       clients.set(clientName, {
         account,
+        domain,
         resource: clientReader.string('resource', clientName),
         ack: clientReader.oneOf('ack', ['auto', 'none'] as const, 'auto'),
         network: readNetwork(source, clientReader.at('network'), clientReader.raw('network') ?? defaultNetwork, 'loopback'),
@@ -298,7 +325,7 @@ export function readScenario(source: string, raw: unknown): Scenario {
   }
   if (defaultNetwork !== undefined) readNetwork(source, 'network', defaultNetwork, 'loopback');
 
-  const script = (reader.array('script') ?? []).map((item, index) => readStep(source, `script[${index}]`, item, clients));
+  const script = (reader.array('script') ?? []).map((item, index) => readStep(source, `script[${index}]`, item, clients, peer !== undefined));
   const populationReader = reader.object('population');
   const groups: GroupSpec[] = [];
   if (populationReader !== undefined) {
@@ -317,7 +344,46 @@ export function readScenario(source: string, raw: unknown): Scenario {
     groupNames.add(group.name);
   }
   reader.done();
-  return { name, description, seed, host, durationMs, settleMsMax, server, accounts, clients, script, groups };
+  return { name, description, seed, host, durationMs, settleMsMax, server, accounts, clients, script, groups, peer };
+}
+
+function readServerSettings(source: string, reader: ObjectReader | undefined): Partial<Settings> {
+  const server: Partial<Settings> = {};
+  if (reader === undefined) return server;
+  for (const key of Object.keys(reader.value)) {
+    (server as Record<string, unknown>)[key] = parseSetting(source, reader.at(key), key, reader.raw(key));
+  }
+  return server;
+}
+
+function readAccounts(source: string, path: string, items: unknown[] | undefined): Array<{ username: string; password: string }> {
+  const accounts: Array<{ username: string; password: string }> = [];
+  const names = new Set<string>();
+  for (const [index, item] of (items ?? []).entries()) {
+    const itemPath = `${path}[${index}]`;
+    const account = typeof item === 'string' ? { username: item, password: `${item}pass` } : readAccount(source, itemPath, item);
+    if (!/^[a-z0-9_.-]+$/.test(account.username)) throw new ScenarioError(source, itemPath, 'a username uses lowercase letters, digits, _ . -', account.username);
+    if (names.has(account.username)) throw new ScenarioError(source, itemPath, `account '${account.username}' is declared twice`);
+    names.add(account.username);
+    accounts.push(account);
+  }
+  return accounts;
+}
+
+/** `peer`: a second domain with its own server settings and accounts, linked over s2s. */
+function readPeer(source: string, raw: unknown, mainHost: string): PeerSpec | undefined {
+  if (raw === undefined) return undefined;
+  const reader = ObjectReader.of(source, 'peer', raw);
+  const host = reader.string('host');
+  if (host === mainHost || !/^[a-z0-9.-]+$/.test(host)) reader.fail('host', 'a domain name other than the scenario host');
+  const peer: PeerSpec = {
+    host,
+    server: readServerSettings(source, reader.object('server')),
+    accounts: readAccounts(source, 'peer.accounts', reader.array('accounts')),
+    network: readNetwork(source, 'peer.network', reader.raw('network'), 'loopback'),
+  };
+  reader.done();
+  return peer;
 }
 
 function readAccount(source: string, path: string, raw: unknown): { username: string; password: string } {

@@ -27,6 +27,8 @@ export const settingRules: { readonly [Key in keyof Settings]: Rule } = {
   smacks_max_queue_size: { kind: 'number', min: 0, minExclusive: true, isInteger: true, text: 'ring capacity of the unacked queue (core); must be > 0' },
   smacks_max_hibernated_sessions: { kind: 'number', min: 0, minExclusive: true, isInteger: true, text: 'resumable sessions kept per user (community); must be > 0' },
   smacks_max_old_sessions: { kind: 'number', min: 0, isInteger: true, text: 'expired-session h records kept per user' },
+  cloud_notify: { kind: 'boolean', text: 'mod_cloud_notify loaded: push-enabled sessions hibernate until their first important push, then smacks_hibernation_time' },
+  push_max_hibernation_timeout: { kind: 'number', min: 0, text: 'mod_cloud_notify: seconds a push session may hibernate without an important push (72 h)' },
   read_timeout: { kind: 'number', min: 0, minExclusive: true, text: 'network_settings.read_timeout, seconds' },
   c2s_close_timeout: { kind: 'number', min: 0, text: 'seconds to wait for the client’s </stream:stream> after a server close' },
   conflict_resolve: { kind: 'enum', values: ['kick_old', 'kick_new', 'increment', 'random'], text: 'what binding an already bound resource does' },

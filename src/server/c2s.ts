@@ -1,7 +1,8 @@
 /**
- * mod_c2s and the bits of net.server_epoll it relies on: the server end of each connection, its
- * write buffer (flushed once per event-loop turn, after `c2s-pre-ondrain`), the read timeout, the
- * stream header and features, and the SASL and bind stand-ins.
+ * mod_c2s (and mod_s2s's listener) with the bits of net.server_epoll they rely on: the server end of
+ * each connection, its write buffer (flushed once per event-loop turn, after `c2s-pre-ondrain` or
+ * `s2s-pre-ondrain`), the read timeout, the stream header and features, and the SASL and bind
+ * stand-ins for c2s.
  *
  * Simplified on purpose: SASL is PLAIN only with the scenario's passwords (no TLS, no SCRAM); the
  * unauthenticated c2s_timeout and the send timeout are not modelled (no kernel buffers, see
@@ -15,6 +16,8 @@ import { type Element, attr, childNs, el, shallowCopy } from '../xmpp/stanza.js'
 import { type Frame, RawText, StreamClose, StreamOpen, Whitespace } from '../xmpp/wire.js';
 import type { Server } from './server.js';
 import type { Session, SessionConn } from './session.js';
+
+export type StreamKind = 'c2s' | 's2s';
 
 export class C2sConn implements ConnectionEnd, SessionConn {
   session: Session;
@@ -30,6 +33,10 @@ export class C2sConn implements ConnectionEnd, SessionConn {
     private readonly server: Server,
     readonly connection: Connection,
     session: Session,
+    /** Which listener owns the connection: it names the events (`c2s-…` or `s2s-…`). */
+    readonly kind: StreamKind = 'c2s',
+    /** Which end of the connection this is: the accepting server, or the initiator of an s2s stream. */
+    readonly side: 'client' | 'server' = 'server',
   ) {
     this.session = session;
     this.lastReadAt = server.engine.now;
@@ -78,15 +85,16 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       return;
     }
     if (this.isWriteLocked && !isClosing) return;
-    if (this.server.connSession(this) !== undefined) this.server.hooks.fire('c2s-pre-ondrain', { session: this.session });
+    if (this.server.connSession(this) !== undefined) this.server.hooks.fire(`${this.kind}-pre-ondrain`, { session: this.session });
     const frames = this.buffer;
     this.buffer = [];
     const server = this.server;
+    const side = this.side;
     for (const frame of frames) {
       server.traceSend(this.connection.id, frame);
-      this.connection.write('server', frame);
+      this.connection.write(side, frame);
     }
-    if (!isClosing && this.server.connSession(this) !== undefined) this.server.hooks.fire('c2s-ondrain', { session: this.session });
+    if (!isClosing && this.server.connSession(this) !== undefined) this.server.hooks.fire(`${this.kind}-ondrain`, { session: this.session });
   }
 
   /** conn:close(): buffered data is flushed first, then FIN. No disconnect callback reaches mod_c2s
@@ -97,8 +105,10 @@ export class C2sConn implements ConnectionEnd, SessionConn {
     this.isClosed = true;
     this.readTimer?.cancel();
     this.server.forgetConn(this);
-    this.connection.close('server');
+    this.connection.close(this.side);
   }
+
+
 
   // ---- reading ----
 
@@ -117,7 +127,8 @@ export class C2sConn implements ConnectionEnd, SessionConn {
     const session = this.server.connSession(this);
     if (session === undefined) return;
     if (frame instanceof StreamOpen) {
-      this.server.streamOpened(session);
+      if (this.kind === 's2s') this.server.s2s.streamOpened(session, frame);
+      else this.server.streamOpened(session);
       return;
     }
     if (frame instanceof StreamClose) {
@@ -168,7 +179,8 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       this.server.closeSession(session, 'not-authorized');
       return;
     }
-    if (session.type === 'c2s_unauthed') this.onUnauthed(session, filtered);
+    if (this.kind === 's2s') this.server.s2s.onElement(session, filtered);
+    else if (session.type === 'c2s_unauthed') this.onUnauthed(session, filtered);
     else if (session.type === 'c2s_unbound' && this.isBindRequest(filtered)) this.onBind(session, filtered);
     else this.server.dispatch(session, filtered);
   }
@@ -241,7 +253,7 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       return;
     }
     const session = this.server.connSession(this);
-    const keep = session !== undefined && this.server.hooks.fire('c2s-read-timeout', { session }) === true;
+    const keep = session !== undefined && this.server.hooks.fire(`${this.kind}-read-timeout`, { session }) === true;
     this.server.traceReadTimeout(session, keep);
     if (keep) {
       this.lastReadAt = this.server.engine.now;
@@ -250,7 +262,7 @@ export class C2sConn implements ConnectionEnd, SessionConn {
     }
     // server_epoll: on("disconnect", "read timeout"); destroy the socket.
     this.isClosed = true;
-    this.connection.close('server', 'read timeout');
+    this.connection.close(this.side, 'read timeout');
     this.server.connDisconnected(this, 'read timeout');
   }
 }

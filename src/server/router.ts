@@ -15,7 +15,7 @@
  */
 import { bareJid, splitJid } from '../xmpp/jid.js';
 import { xmlnsPing } from '../xmpp/ns.js';
-import { type Element, attr, el, shallowCopy } from '../xmpp/stanza.js';
+import { type Element, attr, el, errorReply, shallowCopy } from '../xmpp/stanza.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
 
@@ -53,7 +53,12 @@ export class Router {
     }
     const stanza = shallowCopy(received);
     stanza.attrs.from = origin.fullJid!;
-    const to = attr(stanza, 'to');
+    let to = attr(stanza, 'to');
+    if (to !== undefined && name !== 'presence' && to === bareJid(origin.fullJid!)) {
+      // core_post_stanza: a stanza to the sender's own bare JID loses its `to` (to_self).
+      delete stanza.attrs.to;
+      to = undefined;
+    }
     if (name === 'presence' && to === undefined) {
       this.normalPresence(origin, stanza);
       return;
@@ -62,6 +67,18 @@ export class Router {
       this.toServer(origin, stanza, to === undefined ? bareJid(origin.fullJid!) : this.server.host);
       return;
     }
+    this.post(origin, stanza);
+  }
+
+  /**
+   * A stanza from a remote domain over an incoming s2s stream (core_process_stanza for s2sin): the
+   * `from` must belong to the stream's domain ("Received a stanza claiming to be from …").
+   */
+  fromRemote(origin: Session, stanza: Element): void {
+    const from = attr(stanza, 'from');
+    const to = attr(stanza, 'to');
+    if (from === undefined || to === undefined || splitJid(from).host !== origin.fromHost) return;
+    if (splitJid(to).host !== this.server.host) return;
     this.post(origin, stanza);
   }
 
@@ -76,7 +93,8 @@ export class Router {
     const to = attr(stanza, 'to')!;
     const parts = splitJid(to);
     if (parts.host !== this.server.host) {
-      this.errorTo(origin, stanza, 'cancel', 'remote-server-not-found');
+      if (origin?.isS2s) return; // no relaying between remote domains
+      if (!this.server.s2s.route(stanza, parts.host)) this.errorTo(origin, stanza, 'cancel', 'remote-server-not-found');
       return;
     }
     if (parts.node === undefined) {
@@ -91,6 +109,11 @@ export class Router {
   private errorTo(origin: Origin, stanza: Element, type: string, condition: string, text?: string): void {
     if (origin === undefined || attr(stanza, 'type') === 'error') return;
     if (stanza.name === 'iq' && attr(stanza, 'type') === 'result') return;
+    if (origin.isS2s) {
+      // The error goes back to the remote sender over our own outgoing stream.
+      this.server.sendFromHost(errorReply(stanza, type, condition, text));
+      return;
+    }
     this.server.replyError(origin, stanza, type, condition, text);
   }
 

@@ -18,6 +18,7 @@ import { C2sConn } from './c2s.js';
 import { Hooks } from './hooks.js';
 import type { ServerOptions } from './options.js';
 import { Router } from './router.js';
+import { S2sManager } from './s2s.js';
 import { type CloseReason, Session, type SessionConn } from './session.js';
 
 export interface UserSessions {
@@ -42,6 +43,7 @@ export interface ServerEventMap {
 export class Server {
   readonly hooks = new Hooks();
   readonly router: Router;
+  readonly s2s: S2sManager;
   readonly userSessions = new Map<string, UserSessions>();
   readonly fullSessions = new Map<string, Session>();
   private readonly conns = new Map<SessionConn, Session>();
@@ -59,13 +61,14 @@ export class Server {
     readonly epochMs: number,
   ) {
     this.router = new Router(this);
+    this.s2s = new S2sManager(this);
     // mod_c2s keepalive (−1): a read timeout nobody else answered (no SM) sends a whitespace ping
     // and keeps the connection.
     this.hook('c2s-read-timeout', (event) => (event.session.notopen ? undefined : event.session.send(whitespaceFrame)), -1);
     // mod_c2s "server-stopping" (−100): close every connected session.
     this.hook('server-stopping', (event) => {
       for (const session of [...this.conns.values()]) {
-        if (!session.destroyed) this.closeSession(session, { condition: 'system-shutdown', text: event.reason });
+        if (!session.destroyed && !session.isS2s) this.closeSession(session, { condition: 'system-shutdown', text: event.reason });
       }
       return undefined;
     }, -100);
@@ -152,10 +155,20 @@ export class Server {
     const session = this.conns.get(conn);
     this.conns.delete(conn);
     if (session === undefined) return;
+    if (session.isS2s) this.s2s.destroy(session, reason);
     // server_epoll: LuaSocket reports a FIN and a reset alike as "closed", and interface:close()
     // then fires "disconnect" without an error.
-    this.destroySession(session, reason === 'closed' || reason === 'connection reset' ? undefined : reason);
+    else this.destroySession(session, reason === 'closed' || reason === 'connection reset' ? undefined : reason);
     if (session.conn === conn) session.conn = undefined;
+  }
+
+  /** The s2s listener (another domain connects to us). */
+  acceptS2s(connection: Connection): void {
+    if (this.isStopped) {
+      connection.reset();
+      return;
+    }
+    this.s2s.accept(connection);
   }
 
   checkPassword(username: string, password: string): boolean {
@@ -189,6 +202,10 @@ export class Server {
       const handled = this.hooks.fire(`stanza/${xmlns}:${element.name}`, { origin: session, stanza: element });
       // stanza_router: a falsy result (nil or false) means unhandled.
       if (!handled) this.closeSession(session, 'unsupported-stanza-type');
+      return;
+    }
+    if (session.type === 's2sin') {
+      this.router.fromRemote(session, element);
       return;
     }
     if (session.type !== 'c2s') {
@@ -267,8 +284,12 @@ export class Server {
     session.presence = undefined;
   }
 
-  /** mod_c2s session_close */
+  /** mod_c2s session_close (mod_s2s's for s2s streams: no grace period, no pre-session-close). */
   closeSession(session: Session, reason: CloseReason): void {
+    if (session.isS2s) {
+      this.closeS2s(session, reason);
+      return;
+    }
     const payload = { session, reason };
     this.fire('pre-session-close', payload);
     const conn = session.conn;
@@ -295,6 +316,18 @@ export class Server {
     }
     this.destroySession(session, reasonText === false ? undefined : reasonText);
     conn.close();
+  }
+
+  private closeS2s(session: Session, reason: CloseReason): void {
+    const conn = session.conn;
+    const reasonText = reason === undefined || reason === false ? undefined : typeof reason === 'string' ? reason : (reason.text ?? reason.condition);
+    if (conn !== undefined && !session.isSendDisabled) {
+      if (reason) session.send(typeof reason === 'string' ? streamError(reason) : streamError(reason.condition, reason.text));
+      session.send(streamCloseFrame);
+    }
+    session.isSendDisabled = true;
+    this.s2s.destroy(session, reasonText);
+    conn?.close();
   }
 
   // ---- module:send and errors ----

@@ -80,7 +80,7 @@ export interface SessionConn {
   resumeWrites?(): void;
 }
 
-export type SessionType = 'c2s_unauthed' | 'c2s_unbound' | 'c2s';
+export type SessionType = 'c2s_unauthed' | 'c2s_unbound' | 'c2s' | 's2sin' | 's2sout';
 
 /** mod_c2s session_close reason: undefined = server-initiated clean close, false = the peer's
  * </stream:stream>, a string = stream error condition, a table = condition + text. */
@@ -110,6 +110,11 @@ export class Session {
   pushIdentifier: string | undefined;
   /** mod_cloud_notify: os.time() of the first push sent while hibernating (`first_hibernated_push`). */
   firstHibernatedPush: number | undefined;
+  /** s2s: the two domains of the stream (from_host, to_host). */
+  fromHost: string | undefined;
+  toHost: string | undefined;
+  /** s2sout: stanzas waiting for the stream to be established (mod_s2s sendq). */
+  sendq: Element[] | undefined;
 
   constructor(
     readonly id: string,
@@ -130,7 +135,12 @@ export class Session {
     return true;
   }
 
+  get isS2s(): boolean {
+    return this.type === 's2sin' || this.type === 's2sout';
+  }
+
   get label(): string {
+    if (this.isS2s) return `${this.type}:${this.fromHost}>${this.toHost}`;
     return this.fullJid ?? (this.username !== undefined ? `${this.username}@${this.host}` : `c2s#${this.id}`);
   }
 }

@@ -13,7 +13,7 @@ import type { Hooks } from '../server/hooks.js';
 import type { Server } from '../server/server.js';
 import type { Session } from '../server/session.js';
 import { bareJid } from '../xmpp/jid.js';
-import { xmlnsDelay, xmlnsMam2, xmlnsSid, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors } from '../xmpp/ns.js';
+import { xmlnsDelay, xmlnsMam2, xmlnsSid, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors, xmlnsStreams } from '../xmpp/ns.js';
 import { type Element, approxBytes, attr, childNs, deepClone, el, errorReply, isCountableStanza, luaToNumber } from '../xmpp/stanza.js';
 import type { SmacksOptions } from './options.js';
 import { type SmacksApi, type SmacksMetrics, type SmView, emptyMetrics } from './api.js';
@@ -76,14 +76,18 @@ export class CoreSmacks implements SmacksApi {
 
   private register(hooks: Hooks): void {
     const server = this.server;
-    server.hook('stream-features', (event) => {
+    const advertise = (event: { origin: Session; features: Element }): undefined => {
       if (this.canDoSmacks(event.origin, true) === true) {
         event.features.c('sm', { xmlns: xmlnsSm2 }).c('optional');
         event.features.c('sm', { xmlns: xmlnsSm3 }).c('optional');
       }
       return undefined;
-    });
+    };
+    server.hook('stream-features', advertise);
+    hooks.hook('s2s-stream-features', advertise);
+    hooks.hook<NonzaEvent>(`stanza/${xmlnsStreams}:features`, (event) => this.s2sFeatures(event.origin, event.stanza));
     for (const ns of [xmlnsSm2, xmlnsSm3] as const) {
+      hooks.hook<NonzaEvent>(`stanza/${ns}:enabled`, (event) => this.handleEnabled(event.origin, ns), 100);
       hooks.hook<NonzaEvent>(`stanza/${ns}:enable`, (event) => this.handleEnable(event.origin, event.stanza, ns), 100);
       hooks.hook<NonzaEvent>(`stanza/${ns}:r`, (event) => this.handleR(event.origin, ns));
       hooks.hook<NonzaEvent>(`stanza/${ns}:a`, (event) => this.handleA(event.origin, event.stanza));
@@ -93,14 +97,17 @@ export class CoreSmacks implements SmacksApi {
     server.hook('delivery/failure', (event) => this.defaultDeliveryFailure(event.session, event.stanza));
     server.hook('pre-resource-unbind', (event) => this.preResourceUnbind(event.session));
     // request_ack_events: c2s-pre-ondrain (force = false)
-    server.hook('c2s-pre-ondrain', (event) => {
-      this.requestAckNowIfNeeded(event.session, false);
-      return undefined;
-    });
+    for (const name of ['c2s-pre-ondrain', 's2s-pre-ondrain']) {
+      hooks.hook<{ session: Session }>(name, (event) => void this.requestAckNowIfNeeded(event.session, false));
+    }
     // request_ack_events: `event.session or event.origin` (mod_csi fires {origin, stanza}, mod_csi_simple {session})
     hooks.hook<{ session?: Session; origin?: Session }>('csi-client-active', (event) => void this.requestAckNowIfNeeded((event.session ?? event.origin)!, true));
     hooks.hook<{ session?: Session; origin?: Session }>('csi-flushing', (event) => void this.requestAckNowIfNeeded((event.session ?? event.origin)!, false));
     server.hook('c2s-read-timeout', (event) => this.handleReadTimeout(event.session));
+    hooks.hook<{ session: Session }>('s2s-read-timeout', (event) => this.handleReadTimeout(event.session));
+    for (const name of ['s2sout-destroyed', 's2sin-destroyed']) {
+      hooks.hook<{ session: Session }>(name, (event) => this.handleS2sDestroyed(event.session));
+    }
     server.hook('server-stopping', (event) => this.serverStopping(event.reason), -90);
     server.hook('server-started', () => {
       this.sessionRegistry.clear(); // module:shared tables live in memory
@@ -161,7 +168,72 @@ export class CoreSmacks implements SmacksApi {
       if (!advertiseOnly && session.resource === undefined) return 'unexpected-request';
       return true;
     }
+    if (this.options.smacks_enabled_s2s && session.isS2s) return true;
     return 'service-unavailable';
+  }
+
+  private newState(ns: SmNs): SmState {
+    return {
+      smacks: ns,
+      outgoingQueue: undefined,
+      handledCount: 0,
+      resumptionToken: undefined,
+      hibernating: undefined,
+      hibernatingWatchdog: undefined,
+      awaitingAck: false,
+      delayedAckTimer: undefined,
+      lastRequestedH: undefined,
+      resendingUnacked: false,
+      resumptionCounter: 0,
+    };
+  }
+
+  /**
+   * hook_tag(streams, "features") on s2sout: after 1 µs (so the send queue has been flushed as raw
+   * data first), send <enable/> in the best namespace offered and queue what follows.
+   */
+  private s2sFeatures(session: Session, features: Element): true {
+    this.server.engine.after(0, () => {
+      if (session.destroyed || this.canDoSmacks(session, false) !== true) return;
+      const ns = childNs(features, 'sm', xmlnsSm3) !== undefined ? xmlnsSm3 : childNs(features, 'sm', xmlnsSm2) !== undefined ? xmlnsSm2 : undefined;
+      if (ns === undefined) return;
+      session.send(el('enable', { xmlns: ns }));
+      const state = this.newState(ns);
+      this.states.set(session, state);
+      this.wrapSessionOut(session, state, false);
+    });
+    return true;
+  }
+
+  /** handle_enabled(session, stanza, xmlns_sm): the remote accepted our <enable/> (s2sout). */
+  private handleEnabled(session: Session, ns: SmNs): true {
+    let state = this.states.get(session);
+    if (state === undefined) {
+      state = this.newState(ns);
+      this.states.set(session, state);
+    }
+    state.smacks = ns;
+    this.wrapSessionIn(session, state, false);
+    return true;
+  }
+
+  /** handle_s2s_destroyed(event): resend or bounce what the remote never acknowledged. */
+  private handleS2sDestroyed(session: Session): undefined {
+    const state = this.states.get(session);
+    const queue = state?.outgoingQueue;
+    if (state === undefined || queue === undefined || queue.countUnacked() === 0) return undefined;
+    if (this.options.smacks_s2s_resend) {
+      const items = queue.consume();
+      this.noteReleased(items);
+      state.outgoingQueue = undefined;
+      for (const { stanza } of items) {
+        this.traceDispose(session, stanza, 'resend');
+        this.server.sendFromHost(stanza);
+      }
+      return undefined;
+    }
+    this.handleUnackedStanzas(session, state);
+    return undefined;
   }
 
   /** should_ack(session, force) */
@@ -202,7 +274,7 @@ export class CoreSmacks implements SmacksApi {
       const unacked = state.outgoingQueue?.countUnacked() ?? 0;
       this.metrics.acksDelayed++;
       this.server.trace.emit({ t: this.now(), type: 'smacks.ack-delayed', jid: session.label, unacked });
-      this.server.hooks.fire('smacks-ack-delayed', { origin: session, queue: state.outgoingQueue?.items() ?? [], stanza: undefined });
+      this.server.hooks.fire('smacks-ack-delayed', { origin: session, queue: stanzasOf(state.outgoingQueue?.items() ?? []), stanza: undefined });
     }
     state.delayedAckTimer = undefined;
   }
@@ -225,7 +297,7 @@ export class CoreSmacks implements SmacksApi {
       const unacked = queue.countUnacked();
       if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, unacked, hibernating: true });
       else this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, id, unacked, hibernating: true });
-      this.server.hooks.fire('smacks-hibernation-stanza-queued', { origin: session, queue: queue.items(), stanza: cached });
+      this.server.hooks.fire('smacks-hibernation-stanza-queued', { origin: session, queue: stanzasOf(queue.items()), stanza: cached });
       return undefined;
     }
     return stanza;
@@ -251,11 +323,19 @@ export class CoreSmacks implements SmacksApi {
 
   /** wrap_session(session, resume): wrap_session_out + wrap_session_in. */
   private wrapSession(session: Session, state: SmState, resume: boolean): void {
-    if (!resume) {
-      state.outgoingQueue = new SmQueue<QueuedStanza>(this.options.smacks_max_queue_size, (item) => this.discarded(session, item));
-      state.handledCount = 0;
-    }
+    this.wrapSessionOut(session, state, resume);
+    this.wrapSessionIn(session, state, resume);
+  }
+
+  /** wrap_session_out(session, resume) */
+  private wrapSessionOut(session: Session, state: SmState, resume: boolean): void {
+    if (!resume) state.outgoingQueue = new SmQueue<QueuedStanza>(this.options.smacks_max_queue_size, (item) => this.discarded(session, item));
     session.filters.add('stanzas/out', this.outgoingFilter, -999);
+  }
+
+  /** wrap_session_in(session, resume) */
+  private wrapSessionIn(session: Session, state: SmState, resume: boolean): void {
+    if (!resume) state.handledCount = 0;
     session.filters.add('stanzas/in', this.incomingFilter, 999);
   }
 
@@ -299,19 +379,7 @@ export class CoreSmacks implements SmacksApi {
       return true;
     }
     if (session.username !== undefined) this.pruneOldSessions(session.username);
-    const state: SmState = {
-      smacks: ns,
-      outgoingQueue: undefined,
-      handledCount: 0,
-      resumptionToken: undefined,
-      hibernating: undefined,
-      hibernatingWatchdog: undefined,
-      awaitingAck: false,
-      delayedAckTimer: undefined,
-      lastRequestedH: undefined,
-      resendingUnacked: false,
-      resumptionCounter: 0,
-    };
+    const state = this.newState(ns);
     this.states.set(session, state);
     this.wrapSession(session, state, false);
     const resume = attr(stanza, 'resume');
@@ -391,7 +459,7 @@ export class CoreSmacks implements SmacksApi {
     }
   }
 
-  private traceDispose(session: Session, stanza: Element, disposition: 'offline' | 'bounce' | 'drop'): void {
+  private traceDispose(session: Session, stanza: Element, disposition: 'offline' | 'bounce' | 'drop' | 'resend'): void {
     const id = attr(stanza, 'id');
     const base = { t: this.now(), type: 'smacks.dispose' as const, jid: session.label };
     if (id === undefined) this.server.trace.emit({ ...base, name: stanza.name, disposition });
@@ -442,7 +510,7 @@ export class CoreSmacks implements SmacksApi {
     }
     this.metrics.hibernationsStarted++;
     this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-start', jid: session.label, unacked: state.outgoingQueue!.countUnacked() });
-    this.server.hooks.fire('smacks-hibernation-start', { origin: session, queue: state.outgoingQueue!.items() });
+    this.server.hooks.fire('smacks-hibernation-start', { origin: session, queue: stanzasOf(state.outgoingQueue!.items()) });
     return true; // Postpone destruction for now
   }
 
@@ -518,7 +586,7 @@ export class CoreSmacks implements SmacksApi {
     else this.metrics.resumptionsOfLiveSessions++;
     this.metrics.stanzasReplayed += items.length;
     this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-end', jid: original.label, replayed: items.length });
-    this.server.hooks.fire('smacks-hibernation-end', { origin: session, resumed: original, queue: items });
+    this.server.hooks.fire('smacks-hibernation-end', { origin: session, resumed: original, queue: stanzasOf(items) });
     state.awaitingAck = false; // Don't wait for acks from before the resumption
     this.requestAckNowIfNeeded(original, true);
     return true;
@@ -577,6 +645,11 @@ export class CoreSmacks implements SmacksApi {
 interface NonzaEvent {
   origin: Session;
   stanza: Element;
+}
+
+/** queue:table(): the queued stanza copies, oldest first (what the smacks-* events carry). */
+function stanzasOf(items: readonly QueuedStanza[]): Element[] {
+  return items.map((item) => item.stanza);
 }
 
 function failed(ns: SmNs, condition: string): Element {

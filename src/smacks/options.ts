@@ -17,6 +17,10 @@ export interface SmacksOptions {
   /** community only: resumable sessions kept per user. */
   smacks_max_hibernated_sessions: number;
   smacks_max_old_sessions: number;
+  /** prosody-modules mod_cloud_notify (XEP-0357 push) loaded. */
+  cloud_notify: boolean;
+  /** mod_cloud_notify: seconds a push-enabled session may hibernate until its first important push. */
+  push_max_hibernation_timeout: number;
 }
 
 export const smacksOptionsDefault: Readonly<SmacksOptions> = Object.freeze({
@@ -30,4 +34,6 @@ export const smacksOptionsDefault: Readonly<SmacksOptions> = Object.freeze({
   smacks_max_queue_size: 500,
   smacks_max_hibernated_sessions: 10,
   smacks_max_old_sessions: 10,
+  cloud_notify: false,
+  push_max_hibernation_timeout: 72 * 3600,
 });

@@ -11,8 +11,9 @@ export class Watchdog {
 
   constructor(
     private readonly server: Server,
-    private readonly timeoutSeconds: number,
-    private readonly callback: () => void,
+    /** watchdog.timeout and watchdog.callback: mod_cloud_notify reads both to re-create it later. */
+    readonly timeoutSeconds: number,
+    readonly callback: () => void,
   ) {
     this.lastReset = server.osTime();
     server.engine.after((timeoutSeconds + 1) * 1000, () => this.check());

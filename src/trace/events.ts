@@ -29,7 +29,7 @@ export type TraceEvent =
   | { t: number; type: 'smacks.hibernation-end'; jid: string; replayed: number }
   | { t: number; type: 'smacks.expire'; jid: string; h: number; unacked: number }
   | { t: number; type: 'smacks.resume-failed'; jid?: string; condition: string; h?: number }
-  | { t: number; type: 'smacks.dispose'; jid: string; id?: string; name: string; disposition: 'offline' | 'bounce' | 'drop' }
+  | { t: number; type: 'smacks.dispose'; jid: string; id?: string; name: string; disposition: 'offline' | 'bounce' | 'drop' | 'resend' }
   | { t: number; type: 'smacks.overflow'; jid: string; id?: string }
   | { t: number; type: 'smacks.evict'; jid: string; h: number }
   | { t: number; type: 'offline.store'; user: string; id?: string }
@@ -39,6 +39,7 @@ export type TraceEvent =
   | { t: number; type: 'csi.flush'; jid: string; reason: string; held: number }
   | { t: number; type: 'mam.archive'; user: string; id?: string; stanzaId: string }
   | { t: number; type: 'mam.query'; jid: string }
+  | { t: number; type: 'push.sent'; user: string; service: string; important: boolean; id?: string }
   | { t: number; type: 'message.sent'; client: string; id: string; to: string }
   | { t: number; type: 'message.delivered'; client: string; id: string; offline: boolean; resent: boolean }
   | { t: number; type: 'message.bounced'; client: string; id: string; condition: string }

@@ -80,6 +80,8 @@ export class ScriptRunner {
     private readonly onSend: (client: string, stanza: Element) => void,
     /** Server events; by default read off the (simulated server's) trace. */
     private readonly signals: ServerSignals = ServerSignals.fromTrace(trace),
+    /** Restarts a server (`restart` step): stop now, start again after `downtimeMs`. */
+    private readonly restart: (target: 'server' | 'peer', downtimeMs: number, done: () => void) => void = (_target, _downtimeMs, done) => done(),
   ) {}
 
   start(): void {
@@ -108,6 +110,25 @@ export class ScriptRunner {
     if (step.do === 'wait-for') {
       this.awaitTarget(step);
       return;
+    }
+    if (step.do === 'restart') {
+      this.restart(step.target, step.downtimeMs, () => this.finished());
+      return;
+    }
+    switch (step.do) {
+      case 'delay':
+        this.network.fault(step.client, 'delay', step.delayMs);
+        this.finished();
+        return;
+      case 'blackhole':
+      case 'outage':
+      case 'reset':
+      case 'freeze':
+      case 'heal':
+        // A client's path, or the s2s link between the two domains.
+        this.network.fault(step.client, step.do);
+        this.finished();
+        return;
     }
     const { xmpp, resource } = this.clients.get(step.client)!;
     switch (step.do) {
@@ -144,11 +165,6 @@ export class ScriptRunner {
       case 'disconnect':
         xmpp.disconnect();
         break;
-      case 'delay':
-        this.network.fault(step.client, 'delay', step.delayMs);
-        break;
-      default:
-        this.network.fault(step.client, step.do);
     }
     this.finished();
   }

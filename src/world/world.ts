@@ -16,7 +16,7 @@ import { Network } from '../net/network.js';
 import { RandomFaults } from '../net/random-faults.js';
 import { Ledger, type MessageSummary } from '../outcome/ledger.js';
 import { normalizeWire } from '../outcome/wire.js';
-import type { Scenario } from '../scenario/schema.js';
+import { type PeerSpec, type Scenario, s2sLinkName } from '../scenario/schema.js';
 import { type Settings, settingsDefault } from '../scenario/settings.js';
 import { C2sConn } from '../server/c2s.js';
 import { Csi } from '../server/csi.js';
@@ -25,12 +25,14 @@ import { Mam } from '../server/mam.js';
 import { OfflineStore } from '../server/offline.js';
 import { Server } from '../server/server.js';
 import type { SmacksApi } from '../smacks/api.js';
+import { CloudNotify } from '../smacks/cloud-notify.js';
+import { CoreSmacks } from '../smacks/core.js';
 import { loadSmacks } from '../smacks/index.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceRecorder, type TraceSink } from '../trace/recorder.js';
 import { ChatTraffic } from '../workload/traffic.js';
 import { attr, type Element } from '../xmpp/stanza.js';
-import { ScriptRunner, type ScriptedClient } from './script-runner.js';
+import { ScriptRunner, type ScriptedClient, ServerSignals } from './script-runner.js';
 
 export interface RunOptions {
   seed: number;
@@ -74,6 +76,17 @@ function loadOptionalModules(server: Server, settings: Settings): void {
   if (settings.mam) new Mam(server);
 }
 
+/** One simulated server domain with its modules. */
+export interface Domain {
+  host: string;
+  server: Server;
+  offline: OfflineStore;
+  smacks: SmacksApi;
+  settings: Settings;
+  /** username → password */
+  accounts: Map<string, string>;
+}
+
 export class World {
   readonly engine = new Engine();
   readonly rngs: RngStreams;
@@ -82,6 +95,8 @@ export class World {
   readonly server: Server;
   readonly offline: OfflineStore;
   readonly smacks: SmacksApi;
+  /** The scenario's domain first, then the peer domain if there is one. */
+  readonly domains = new Map<string, Domain>();
   readonly ledger = new Ledger();
   readonly settings: Settings;
   readonly scripted = new Map<string, ScriptedClient>();
@@ -90,7 +105,6 @@ export class World {
   private readonly faults: RandomFaults[] = [];
   private script: ScriptRunner | undefined;
   private readonly clientIds = new Set<string>();
-  private readonly accounts = new Map<string, string>();
   /** Wire snapshots are taken when the safety phase ends. */
   private wire: Record<string, string[]> = {};
 
@@ -104,28 +118,68 @@ export class World {
     this.trace.listen(this.ledger.listener);
     for (const listener of options.listeners ?? []) this.trace.listen(listener);
     this.network = new Network(this.engine, this.rngs, this.trace);
-    const accounts = this.accounts;
+    const accounts = new Map<string, string>();
     for (const account of scenario.accounts) accounts.set(account.username, account.password);
     for (const group of scenario.groups) {
       for (let index = 1; index <= group.count; index++) accounts.set(`${group.name}${index}`, `${group.name}${index}pass`);
     }
-    this.server = new Server(scenario.host, this.engine, this.trace, this.settings, accounts, this.rngs.stream('server/ids'), epochMsDefault);
-    this.offline = new OfflineStore(this.server);
-    this.smacks = loadSmacks(this.server, this.settings);
-    loadOptionalModules(this.server, this.settings);
-    this.network.listen(scenario.host, { accept: (connection) => this.server.accept(connection) });
+    const main = this.buildDomain(scenario.host, this.settings, accounts, 'server');
+    this.server = main.server;
+    this.offline = main.offline;
+    this.smacks = main.smacks;
+    if (scenario.peer !== undefined) this.buildPeer(scenario.peer);
     this.buildScripted();
     this.buildPopulation();
   }
 
-  private account(username: string): Account {
-    return { username, password: this.accounts.get(username)!, host: this.scenario.host };
+  /** A server with its modules, listening for c2s on `host` and for s2s on `s2s:<host>`. */
+  private buildDomain(host: string, settings: Settings, accounts: Map<string, string>, idStream: string): Domain {
+    const server = new Server(host, this.engine, this.trace, settings, accounts, this.rngs.stream(`${idStream}/ids`), epochMsDefault);
+    const domain: Domain = { host, server, offline: new OfflineStore(server), smacks: loadSmacks(server, settings), settings, accounts };
+    loadOptionalModules(server, settings);
+    if (settings.cloud_notify) new CloudNotify(server, settings, domain.smacks instanceof CoreSmacks ? domain.smacks : undefined);
+    this.network.listen(host, { accept: (connection) => server.accept(connection) });
+    this.network.listen(`s2s:${host}`, { accept: (connection) => server.acceptS2s(connection) });
+    this.domains.set(host, domain);
+    return domain;
+  }
+
+  /** The peer domain and the s2s link (one path named "s2s", both directions) between the two. */
+  private buildPeer(peer: PeerSpec): void {
+    const accounts = new Map(peer.accounts.map((account) => [account.username, account.password] as const));
+    this.buildDomain(peer.host, { ...settingsDefault, ...peer.server }, accounts, 'peer');
+    this.network.addPath(s2sLinkName, peer.network.path);
+    if (peer.network.faults.length > 0) {
+      this.faults.push(new RandomFaults(this.engine, this.network, s2sLinkName, peer.network.faults, this.rngs.stream(`faults/${s2sLinkName}`)));
+    }
+    for (const domain of this.domains.values()) {
+      domain.server.s2s.transport = {
+        connect: (_fromHost, toHost, onConnected) => {
+          if (!this.domains.has(toHost)) return false;
+          this.network.connect(s2sLinkName, onConnected, `s2s:${toHost}`);
+          return true;
+        },
+      };
+    }
+  }
+
+  private account(username: string, host = this.scenario.host): Account {
+    return { username, password: this.domains.get(host)!.accounts.get(username)!, host };
+  }
+
+  /** `restart` step: the server stops now and starts again after the downtime; the script goes on. */
+  private restart(target: 'server' | 'peer', downtimeMs: number, done: () => void): void {
+    const host = target === 'peer' ? this.scenario.peer!.host : this.scenario.host;
+    const server = this.domains.get(host)!.server;
+    server.stop();
+    this.engine.after(downtimeMs, () => server.start());
+    done();
   }
 
   private buildScripted(): void {
     for (const [name, spec] of this.scenario.clients) {
-      this.network.addPath(name, spec.network.path);
-      const xmpp = new XmppClient(name, this.account(spec.account), this.engine, this.network, this.trace);
+      this.network.addPath(name, spec.network.path, spec.domain);
+      const xmpp = new XmppClient(name, this.account(spec.account, spec.domain), this.engine, this.network, this.trace);
       xmpp.isAutoAck = spec.ack === 'auto';
       this.scripted.set(name, { xmpp, resource: spec.resource });
       if (spec.network.faults.length > 0) {
@@ -133,7 +187,16 @@ export class World {
       }
     }
     if (this.scenario.script.length > 0) {
-      this.script = new ScriptRunner(this.engine, this.network, this.trace, this.scenario.script, this.scripted, (client, stanza) => this.scriptedSend(client, stanza));
+      this.script = new ScriptRunner(
+        this.engine,
+        this.network,
+        this.trace,
+        this.scenario.script,
+        this.scripted,
+        (client, stanza) => this.scriptedSend(client, stanza),
+        ServerSignals.fromTrace(this.trace),
+        (target, downtimeMs, done) => this.restart(target, downtimeMs, done),
+      );
     }
   }
 
@@ -200,7 +263,8 @@ export class World {
     this.trace.emit({ t: engine.now, type: 'run.phase', phase: 'settle' });
     for (const traffic of this.traffic) traffic.stop();
     for (const faults of this.faults) faults.stop();
-    for (const client of [...this.scripted.keys(), ...this.models.map((model) => model.name)]) {
+    const links = this.scenario.peer === undefined ? [] : [s2sLinkName];
+    for (const client of [...this.scripted.keys(), ...this.models.map((model) => model.name), ...links]) {
       const path = this.network.path(client);
       if (path.fault !== 'none' || path.extraDelayMs > 0) this.network.fault(client, 'heal');
     }
@@ -224,33 +288,43 @@ export class World {
    */
   private isAtRest(): boolean {
     for (const client of this.models) if (!client.isDrained) return false;
-    for (const session of this.server.fullSessions.values()) {
-      if (this.smacks.view(session)?.isHibernating) return false;
-      const conn = session.conn;
-      if (conn instanceof C2sConn && (conn.connection.clientEnd === undefined || conn.connection.isBlackholed)) return false;
+    for (const domain of this.domains.values()) {
+      if (domain.server.isStopped || domain.server.s2s.hasPendingSendq) return false;
+      for (const session of domain.server.s2s.sessions()) if ((domain.smacks.view(session)?.unacked ?? 0) > 0) return false;
+      for (const session of domain.server.fullSessions.values()) {
+        if (domain.smacks.view(session)?.isHibernating) return false;
+        const conn = session.conn;
+        if (conn instanceof C2sConn && (conn.connection.clientEnd === undefined || conn.connection.isBlackholed)) return false;
+      }
     }
     return true;
   }
 
   /** Log in every account that has offline messages waiting, as its first device, to fetch them. */
   private fetchOffline(deadline: number): boolean {
-    const users = this.offline.usersWithPending();
-    if (users.length === 0) return true;
+    const pending = (): number => [...this.domains.values()].reduce((sum, domain) => sum + domain.offline.usersWithPending().length, 0);
+    if (pending() === 0) return true;
     const deviceOf = new Map<string, string>();
-    for (const [name, spec] of this.scenario.clients) if (!deviceOf.has(spec.account)) deviceOf.set(spec.account, name);
-    for (const username of users) {
-      const pathName = `settle:${username}`;
-      this.network.addPath(pathName, { latencyMs: 1, jitterMs: 0, lossRate: 0, lossRetransmitMs: 0, tcpGiveUpMs: 0 });
-      const device = deviceOf.get(username) ?? username;
-      const client = new XmppClient(device, this.account(username), this.engine, this.network, this.trace, pathName);
-      client.events.onOnline = () => this.engine.after(5000, () => client.close());
-      client.connect({ sm: 'none', presence: true, resource: 'settle' });
+    for (const [name, spec] of this.scenario.clients) {
+      const jid = `${spec.account}@${spec.domain}`;
+      if (!deviceOf.has(jid)) deviceOf.set(jid, name);
+    }
+    for (const domain of this.domains.values()) {
+      for (const username of domain.offline.usersWithPending()) {
+        const jid = `${username}@${domain.host}`;
+        const pathName = `settle:${jid}`;
+        this.network.addPath(pathName, { latencyMs: 1, jitterMs: 0, lossRate: 0, lossRetransmitMs: 0, tcpGiveUpMs: 0 }, domain.host);
+        const device = deviceOf.get(jid) ?? username;
+        const client = new XmppClient(device, this.account(username, domain.host), this.engine, this.network, this.trace, pathName);
+        client.events.onOnline = () => this.engine.after(5000, () => client.close());
+        client.connect({ sm: 'none', presence: true, resource: 'settle' });
+      }
     }
     const engine = this.engine;
     const fetchDeadline = Math.max(deadline, engine.now) + 60_000;
     while (engine.now < fetchDeadline) {
       engine.runUntil(engine.now + settlePollMs);
-      if (this.offline.usersWithPending().length === 0) return true;
+      if (pending() === 0) return true;
     }
     return false;
   }
