@@ -39,3 +39,13 @@ export function compareSides(scenario: Scenario, reference: SideResult, simulato
   if (reference.settled !== simulator.settled) add('settle', [`settled: ${reference.settled}`], [`settled: ${simulator.settled}`]);
   return diffs.join('\n');
 }
+
+/** One side in full, as the lines compareSides compares (written beside a kept run). */
+export function sideText(scenario: Scenario, side: SideResult): string {
+  const out: string[] = [];
+  for (const client of scenario.clients.keys()) {
+    out.push(`== ${client} wire`, ...(side.wire[client] ?? []), `== ${client} fates`, ...fateLines(side, client));
+  }
+  out.push('== step timeouts', ...timeoutLines(side, scenario), `== settled: ${side.settled}`);
+  return `${out.join('\n')}\n`;
+}

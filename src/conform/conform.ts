@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Scenario } from '../scenario/schema.js';
 import { type Settings, settingsDefault } from '../scenario/settings.js';
 import { runScenario } from '../world/world.js';
-import { compareSides } from './compare.js';
+import { compareSides, sideText } from './compare.js';
 import { unsupportedSettings } from './prosody-config.js';
 import { ProsodyInstance } from './prosody.js';
 import { RealRun, type RealRunLimits, realRunLimitsDefault, type SideResult } from './real-run.js';
@@ -81,6 +81,10 @@ export async function conformScenario(scenario: Scenario, source: string, option
     if (options.keep && run !== undefined) writeTrace(prosody.dir, run);
   }
   const realMs = performance.now() - startedAt;
+  if (options.keep) {
+    writeFileSync(join(prosody.dir, 'prosody.side.txt'), sideText(scenario, reference));
+    writeFileSync(join(prosody.dir, 'smacksim.side.txt'), sideText(scenario, simulator));
+  }
   await prosody.stop(options.keep);
   const diff = compareSides(scenario, reference, simulator);
   return { source, name: scenario.name, isAgreeing: diff === '', diff, realMs, dir: options.keep ? prosody.dir : undefined, reference, simulator };

@@ -41,6 +41,9 @@ class Pair {
   isReset = false;
   isClientGone = false;
   isServerOpen = true;
+  /** A FIN came from that side: it reads no more, and bytes still on their way to it are dropped. */
+  hasClientEnded = false;
+  hasServerEnded = false;
   readonly toServer: Direction;
   readonly toClient: Direction;
   constructor(
@@ -99,9 +102,13 @@ export class FaultProxy {
     up.on('data', (data: Buffer) => this.transmit(pair, pair.toClient, data));
     down.on('end', () => {
       pair.isClientGone = true;
+      pair.hasClientEnded = true;
       this.transmit(pair, pair.toServer, fin);
     });
-    up.on('end', () => this.transmit(pair, pair.toClient, fin));
+    up.on('end', () => {
+      pair.hasServerEnded = true;
+      this.transmit(pair, pair.toClient, fin);
+    });
     down.on('error', () => this.lost(pair, 'client'));
     up.on('error', () => this.lost(pair, 'server'));
     down.on('close', () => {
@@ -119,7 +126,8 @@ export class FaultProxy {
   private lost(pair: Pair, side: 'client' | 'server'): void {
     if (side === 'client') pair.isClientGone = true;
     else pair.isServerOpen = false;
-    if (pair.isDead || pair.isReset) return;
+    // After its FIN an end may refuse late bytes; that is not a reset of the link.
+    if (pair.isDead || pair.isReset || (side === 'client' ? pair.hasClientEnded : pair.hasServerEnded)) return;
     pair.isReset = true;
     if (side === 'client') pair.up.resetAndDestroy();
     else pair.down.resetAndDestroy();
@@ -178,8 +186,13 @@ export class FaultProxy {
     }
     const target = direction.target;
     if (target.destroyed) return;
-    if (chunk === fin) target.end();
-    else target.write(chunk);
+    if (chunk === fin) {
+      target.end();
+      return;
+    }
+    // As in the simulator, data that reaches an end which has closed is dropped.
+    if (direction.towardClient ? pair.hasClientEnded : pair.hasServerEnded) return;
+    target.write(chunk);
   }
 
   /** A dead link carries nothing; a FIN into it only lets us release that socket. */
