@@ -40,7 +40,12 @@ export function conformProblems(scenario: Scenario): string[] {
   const problems: string[] = [];
   if (scenario.groups.length > 0) problems.push('population: conformance scenarios are scripts only');
   if (scenario.script.length === 0) problems.push('script: a conformance scenario needs a script');
+  if (scenario.peer !== undefined) problems.push('peer: s2s with a second domain is not set up against a real server');
+  for (const [index, step] of scenario.script.entries()) {
+    if (step.do === 'restart') problems.push(`script[${index}]: restart is not supported against a real server`);
+  }
   for (const [name, spec] of scenario.clients) {
+    if (spec.domain !== scenario.host) problems.push(`clients.${name}.account: only accounts of ${scenario.host} exist on the real server`);
     const path = spec.network.path;
     if (spec.network.faults.length > 0) problems.push(`clients.${name}.network.faults: random faults are not reproducible against a real server`);
     if (path.jitterMs > 0 || path.lossRate > 0) problems.push(`clients.${name}.network: jitter and loss are not modelled by the proxy (use latencyMs, or the delay step)`);
