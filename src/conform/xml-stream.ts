@@ -37,6 +37,8 @@ export class StreamParser {
   private depth = 0;
   private current: Element | undefined;
   private failed = false;
+  /** A chunk's trailing '?', held for the next one (see write). */
+  private heldBack = '';
 
   constructor(
     private readonly onFrame: (frame: Frame) => void,
@@ -49,6 +51,7 @@ export class StreamParser {
     this.sax = new SaxParser();
     this.depth = 0;
     this.current = undefined;
+    this.heldBack = '';
     this.sax.on('startElement', (name: string, attrs: Record<string, string>) => this.start(name, attrs));
     this.sax.on('endElement', (name: string) => this.end(name));
     this.sax.on('text', (text: string) => this.text(text));
@@ -59,7 +62,17 @@ export class StreamParser {
   }
 
   write(data: string): void {
-    if (!this.failed) this.sax.write(data);
+    if (this.failed) return;
+    // ltx's SAX parser loses the rest of the document when a chunk ends between the '?' and the '>'
+    // of the XML declaration, so a trailing '?' waits for the next chunk (an element never ends
+    // with one, so nothing complete is held back).
+    let text = this.heldBack + data;
+    this.heldBack = '';
+    if (text.endsWith('?')) {
+      this.heldBack = '?';
+      text = text.slice(0, -1);
+    }
+    this.sax.write(text);
   }
 
   private start(name: string, attrs: Record<string, string>): void {

@@ -49,7 +49,7 @@ export type Step = { atMs: number | undefined; timeoutMs: number } & (
   | { do: 'send-raw'; client: string; xml: string }
   | { do: 'ack'; client: string; h: string | undefined }
   | { do: 'request-ack'; client: string }
-  | { do: 'resume'; client: string; previd: string | undefined; h: string | undefined }
+  | { do: 'resume'; client: string; previd: string | undefined; previdOf: string | undefined; h: string | undefined }
   | { do: 'close' | 'disconnect' | 'blackhole' | 'outage' | 'reset' | 'freeze' | 'heal'; client: string }
   | { do: 'delay'; client: string; delayMs: number }
   | { do: 'wait'; forMs: number }
@@ -188,9 +188,15 @@ function readStep(source: string, path: string, raw: unknown, clients: ReadonlyM
     case 'ack':
       step = { ...common, do: kind, client: client(), h: counter('h') };
       break;
-    case 'resume':
-      step = { ...common, do: kind, client: client(), previd: reader.string('previd', undefined), h: counter('h') };
+    case 'resume': {
+      const previd = reader.string('previd', undefined);
+      // previdOf: resume another client's current session id (a foreign resumption).
+      const previdOf = reader.string('previdOf', undefined);
+      if (previdOf !== undefined && !clients.has(previdOf)) reader.fail('previdOf', 'no such client', [...clients.keys()].join(', '));
+      if (previdOf !== undefined && previd !== undefined) reader.fail('previdOf', 'give previd or previdOf, not both');
+      step = { ...common, do: kind, client: client(), previd, previdOf, h: counter('h') };
       break;
+    }
     case 'delay':
       step = { ...common, do: kind, client: client(), delayMs: reader.duration('ms') };
       break;
@@ -235,7 +241,7 @@ function stepFields(kind: StepKind): string[] {
     case 'ack':
       return ['client', 'h'];
     case 'resume':
-      return ['client', 'previd', 'h'];
+      return ['client', 'previd', 'previdOf', 'h'];
     case 'delay':
       return ['client', 'ms'];
     case 'wait':

@@ -142,7 +142,7 @@ export class ScriptRunner {
         return;
       case 'resume':
         this.awaitAnswer(step, xmpp);
-        xmpp.resume(step.previd ?? xmpp.smId, step.h ?? xmpp.inboundH, step.timeoutMs);
+        xmpp.resume(step.previd ?? (step.previdOf === undefined ? xmpp.smId : this.clients.get(step.previdOf)!.xmpp.smId), step.h ?? xmpp.inboundH, step.timeoutMs);
         return;
       case 'send': {
         const stanza = deepClone(step.stanza);
