@@ -22,16 +22,25 @@ export interface ProsodyLaunch {
   label: string;
 }
 
-/** A free TCP port on the loopback interface (bound once by the OS, then released). */
+/**
+ * A free TCP port on the loopback interface for Prosody, below Linux's ephemeral range (32768–60999), so
+ * that no proxy or client socket of a parallel run (which get ephemeral ports) can take it between this
+ * check and Prosody's bind.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer();
+    const isFree = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (isFree) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error('no free port in 20000-31999 on 127.0.0.1');
 }
 
 /** prosodyctl beside the given prosody (a bare name stays a bare name, found on PATH). */
@@ -103,6 +112,9 @@ export class ProsodyInstance {
     const deadline = performance.now() + 15_000;
     for (;;) {
       if (this.exitText !== '') throw new Error(`prosody ${this.exitText} (see ${this.dir})\n${this.tail()}`);
+      if (existsSync(this.logPath) && readFileSync(this.logPath, 'utf8').includes('Failed to open server port')) {
+        throw new Error(`prosody could not listen on port ${this.port} (see ${this.dir})\n${this.tail()}`);
+      }
       if (await this.accepts()) return;
       if (performance.now() > deadline) throw new Error(`prosody did not open port ${this.port} within 15 s (see ${this.dir})\n${this.tail()}`);
       await new Promise((resolve) => setTimeout(resolve, 30));
