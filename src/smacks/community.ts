@@ -37,10 +37,11 @@ import type { Hooks } from '../server/hooks.js';
 import type { Server } from '../server/server.js';
 import type { Session } from '../server/session.js';
 import { bareJid } from '../xmpp/jid.js';
-import { xmlnsDelay, xmlnsMam2, xmlnsSid, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors } from '../xmpp/ns.js';
+import { xmlnsDelay, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors } from '../xmpp/ns.js';
 import { type Element, approxBytes, attr, childNs, deepClone, el, errorReply, isCountableStanza, luaToNumber } from '../xmpp/stanza.js';
 import { type SmacksApi, type SmacksMetrics, type SmView, emptyMetrics } from './api.js';
 import type { SmacksOptions } from './options.js';
+import { defaultDeliveryFailure, traceDispose } from './delivery-failure.js';
 
 type SmNs = typeof xmlnsSm2 | typeof xmlnsSm3;
 
@@ -200,7 +201,7 @@ export class CommunitySmacks implements SmacksApi {
     }
     // The session.close wrapper of wrap_session_out (see the file comment).
     server.hook('pre-session-close', (event) => this.closeWrapper(event.session));
-    server.hook('delivery/failure', (event) => this.defaultDeliveryFailure(event.session, event.stanza));
+    server.hook('delivery/failure', (event) => defaultDeliveryFailure(this.server, event.session, event.stanza));
     server.hook('pre-resource-unbind', (event) => this.preResourceUnbind(event.session));
     hooks.hook<{ origin?: Session; session?: Session }>('csi-client-active', (event) => {
       const session = event.origin ?? event.session;
@@ -492,46 +493,12 @@ export class CommunitySmacks implements SmacksApi {
     for (const stanza of queue) {
       if (this.server.fire('delivery/failure', { session, stanza })) continue;
       if (attr(stanza, 'type') !== 'error' && attr(stanza, 'from') !== session.fullJid) {
-        this.traceDispose(session, stanza, 'bounce');
+        traceDispose(this.server, session, stanza, 'bounce');
         this.server.router.fromClient(session, errorReply(stanza, 'cancel', 'recipient-unavailable'));
       } else {
-        this.traceDispose(session, stanza, 'drop');
+        traceDispose(this.server, session, stanza, 'drop');
       }
     }
-  }
-
-  private traceDispose(session: Session, stanza: Element, disposition: 'offline' | 'bounce' | 'drop'): void {
-    const id = attr(stanza, 'id');
-    const base = { t: this.now(), type: 'smacks.dispose' as const, jid: session.label };
-    if (id === undefined) this.server.trace.emit({ ...base, name: stanza.name, disposition });
-    else this.server.trace.emit({ ...base, id, name: stanza.name, disposition });
-  }
-
-  /** [M: hook "delivery/failure"] offline storage for chat/normal when this was the user's only resource. */
-  private defaultDeliveryFailure(session: Session, stanza: Element): unknown {
-    if (session.username === undefined) return undefined; // Only deal with authenticated (c2s) sessions
-    const type = attr(stanza, 'type') ?? 'normal';
-    if (stanza.name !== 'message' || stanza.attrs.xmlns !== undefined || (type !== 'chat' && type !== 'normal')) return undefined;
-    if (childNs(stanza, 'result', xmlnsMam2) !== undefined) {
-      this.traceDispose(session, stanza, 'drop');
-      return true; // a MAM result: already handled
-    }
-    const by = bareJid(session.fullJid!);
-    const stanzaId = stanza.children.find(
-      (child): child is Element => typeof child !== 'string' && child.name === 'stanza-id' && child.attrs.xmlns === xmlnsSid && child.attrs.by === by,
-    );
-    if (session.mamRequested && stanzaId?.attrs.id !== undefined) {
-      this.traceDispose(session, stanza, 'drop');
-      return true; // the client will get it from MAM
-    }
-    const user = this.server.userSessions.get(session.username);
-    if (user !== undefined && user.sessions.size === 1 && user.sessions.get(session.resource!) === session) {
-      // M fires {origin, stanza}; mod_offline takes the user from `to`, which is this user.
-      const ok = this.server.fire('message/offline/handle', { origin: session, username: session.username, stanza });
-      if (ok) this.traceDispose(session, stanza, 'offline');
-      return ok;
-    }
-    return undefined;
   }
 
   /**

@@ -13,10 +13,11 @@ import type { Hooks } from '../server/hooks.js';
 import type { Server } from '../server/server.js';
 import type { Session } from '../server/session.js';
 import { bareJid } from '../xmpp/jid.js';
-import { xmlnsDelay, xmlnsMam2, xmlnsSid, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors, xmlnsStreams } from '../xmpp/ns.js';
+import { xmlnsDelay, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors, xmlnsStreams } from '../xmpp/ns.js';
 import { type Element, approxBytes, attr, childNs, deepClone, el, errorReply, isCountableStanza, luaToNumber } from '../xmpp/stanza.js';
 import type { SmacksOptions } from './options.js';
 import { type SmacksApi, type SmacksMetrics, type SmView, emptyMetrics } from './api.js';
+import { defaultDeliveryFailure, traceDispose } from './delivery-failure.js';
 import { SmQueue } from './smqueue.js';
 import { Watchdog } from './watchdog.js';
 
@@ -94,7 +95,7 @@ export class CoreSmacks implements SmacksApi {
       hooks.hook<NonzaEvent>(`stanza/${ns}:resume`, (event) => this.handleResume(event.origin, event.stanza, ns));
     }
     server.hook('pre-session-close', (event) => this.preSessionClose(event.session));
-    server.hook('delivery/failure', (event) => this.defaultDeliveryFailure(event.session, event.stanza));
+    server.hook('delivery/failure', (event) => defaultDeliveryFailure(this.server, event.session, event.stanza));
     server.hook('pre-resource-unbind', (event) => this.preResourceUnbind(event.session));
     // request_ack_events: c2s-pre-ondrain (force = false)
     for (const name of ['c2s-pre-ondrain', 's2s-pre-ondrain']) {
@@ -227,7 +228,7 @@ export class CoreSmacks implements SmacksApi {
       this.noteReleased(items);
       state.outgoingQueue = undefined;
       for (const { stanza } of items) {
-        this.traceDispose(session, stanza, 'resend');
+        traceDispose(this.server, session, stanza, 'resend');
         this.server.sendFromHost(stanza);
       }
       return undefined;
@@ -451,44 +452,12 @@ export class CoreSmacks implements SmacksApi {
     for (const { stanza } of items) {
       if (this.server.fire('delivery/failure', { session, stanza })) continue;
       if (attr(stanza, 'type') !== 'error' && attr(stanza, 'from') !== session.fullJid) {
-        this.traceDispose(session, stanza, 'bounce');
+        traceDispose(this.server, session, stanza, 'bounce');
         this.server.sendFromHost(errorReply(stanza, 'cancel', 'recipient-unavailable'));
       } else {
-        this.traceDispose(session, stanza, 'drop');
+        traceDispose(this.server, session, stanza, 'drop');
       }
     }
-  }
-
-  private traceDispose(session: Session, stanza: Element, disposition: 'offline' | 'bounce' | 'drop' | 'resend'): void {
-    const id = attr(stanza, 'id');
-    const base = { t: this.now(), type: 'smacks.dispose' as const, jid: session.label };
-    if (id === undefined) this.server.trace.emit({ ...base, name: stanza.name, disposition });
-    else this.server.trace.emit({ ...base, id, name: stanza.name, disposition });
-  }
-
-  /** hook "delivery/failure": offline storage for chat/normal when this was the last resource. */
-  private defaultDeliveryFailure(session: Session, stanza: Element): unknown {
-    if (session.username === undefined) return undefined;
-    const type = attr(stanza, 'type') ?? 'normal';
-    if (stanza.name !== 'message' || stanza.attrs.xmlns !== undefined || (type !== 'chat' && type !== 'normal')) return undefined;
-    if (childNs(stanza, 'result', xmlnsMam2) !== undefined) {
-      this.traceDispose(session, stanza, 'drop');
-      return true; // a MAM query result: already handled
-    }
-    const stanzaId = stanza.children.find(
-      (child) => typeof child !== 'string' && child.name === 'stanza-id' && child.attrs.xmlns === xmlnsSid && child.attrs.by === bareJid(session.fullJid!),
-    );
-    if (session.mamRequested && stanzaId !== undefined && typeof stanzaId !== 'string' && stanzaId.attrs.id !== undefined) {
-      this.traceDispose(session, stanza, 'drop');
-      return true; // the client will get it from MAM
-    }
-    const user = this.server.userSessions.get(session.username);
-    if (user !== undefined && user.sessions.size === 1 && user.sessions.get(session.resource!) === session) {
-      const ok = this.server.fire('message/offline/handle', { origin: session, username: session.username, stanza });
-      if (ok) this.traceDispose(session, stanza, 'offline');
-      return ok;
-    }
-    return undefined;
   }
 
   /** hook "pre-resource-unbind" */
