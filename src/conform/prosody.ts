@@ -95,7 +95,7 @@ export class ProsodyInstance {
   }
 
   private async spawn(): Promise<void> {
-    const out = openSync(join(this.dir, 'stdout.log'), 'w');
+    const out = openSync(join(this.dir, 'stdout.log'), 'a');
     const child = spawn(this.launch.prosody, ['--config', this.configPath, '-F'], { stdio: ['ignore', out, out] });
     closeSync(out);
     this.child = child;
@@ -110,9 +110,10 @@ export class ProsodyInstance {
       });
     });
     const deadline = performance.now() + 15_000;
+    const logStart = existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8').length : 0;
     for (;;) {
       if (this.exitText !== '') throw new Error(`prosody ${this.exitText} (see ${this.dir})\n${this.tail()}`);
-      if (existsSync(this.logPath) && readFileSync(this.logPath, 'utf8').includes('Failed to open server port')) {
+      if (existsSync(this.logPath) && readFileSync(this.logPath, 'utf8').slice(logStart).includes('Failed to open server port')) {
         throw new Error(`prosody could not listen on port ${this.port} (see ${this.dir})\n${this.tail()}`);
       }
       if (await this.accepts()) return;
@@ -154,17 +155,35 @@ export class ProsodyInstance {
     return usernames.filter((username) => existsSync(join(store, `${encodePathPart(username)}.list`)));
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited after 5 s; remove the directory unless kept. */
-  async stop(keep: boolean): Promise<void> {
+  /** SIGTERM, then SIGKILL if it has not exited after 5 s. */
+  private async terminate(): Promise<void> {
     const child = this.child;
-    if (child !== undefined && this.exitText === '') {
-      child.kill('SIGTERM');
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
-      if ((await Promise.race([this.exited, timeout])) === 'timeout') {
-        child.kill('SIGKILL');
-        await this.exited;
-      }
+    if (child === undefined || this.exitText !== '') return;
+    child.kill('SIGTERM');
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+    if ((await Promise.race([this.exited, timeout])) === 'timeout') {
+      child.kill('SIGKILL');
+      await this.exited;
     }
+  }
+
+  /**
+   * The `restart` step: stop now (SIGTERM: Prosody runs server-stopping, so core mod_smacks saves h
+   * and mod_c2s closes sessions), stay down for `downtimeMs` from now (connections are refused), then
+   * start again on the same port with the same data (accounts, offline storage, smacks_h).
+   */
+  async restart(downtimeMs: number): Promise<void> {
+    const startAt = performance.now() + downtimeMs;
+    await this.terminate();
+    const waitMs = startAt - performance.now();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    this.exitText = '';
+    await this.spawn();
+  }
+
+  /** Stop the server; remove the directory unless kept. */
+  async stop(keep: boolean): Promise<void> {
+    await this.terminate();
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -58,6 +58,8 @@ export class RealRun {
   private readonly clientIds = new Set<string>();
   private readonly passwords: Map<string, string>;
   private network: RealNetwork | undefined;
+  /** A restart in progress (settle waits for the server to be back). */
+  private restarting: Promise<void> | undefined;
 
   constructor(
     private readonly scenario: Scenario,
@@ -90,7 +92,9 @@ export class RealRun {
     }
     const signals = new ServerSignals();
     const logWatch = new LogWatch(prosody.logPath, (signal) => driver.run(() => signals.note(signal)));
-    const runner = new ScriptRunner(engine, network, this.trace, scenario.script, this.scripted, (client, stanza) => this.scriptedSend(client, stanza), signals);
+    const runner = new ScriptRunner(engine, network, this.trace, scenario.script, this.scripted, (client, stanza) => this.scriptedSend(client, stanza), signals, (_target, downtimeMs, done) =>
+      this.restart(downtimeMs, done),
+    );
     try {
       driver.run(() => {
         this.trace.emit({ t: engine.now, type: 'run.phase', phase: 'safety' });
@@ -106,6 +110,15 @@ export class RealRun {
       driver.stop();
       for (const proxy of this.proxies.values()) await proxy.close();
     }
+  }
+
+  /** The `restart` step (World.restart): the step is done at once, the server comes back later. */
+  private restart(downtimeMs: number, done: () => void): void {
+    const restarting = this.prosody.restart(downtimeMs);
+    this.restarting = restarting.catch((error: unknown) => {
+      this.driver.error ??= error;
+    });
+    done();
   }
 
   /** As World.scriptedSend: ids the clients chose stay in the wire; tracked messages enter the ledger. */
@@ -140,6 +153,8 @@ export class RealRun {
   /** Heal, wait for the server to come to rest, fetch offline storage (World.settle). */
   private async settle(): Promise<boolean> {
     const { driver, network } = this;
+    await this.restarting;
+    this.failIfBroken();
     driver.run(() => {
       this.trace.emit({ t: driver.engine.now, type: 'run.phase', phase: 'settle' });
       for (const [name, proxy] of this.proxies) if (proxy.isFaulty) network!.fault(name, 'heal');
