@@ -117,7 +117,7 @@ export class FaultProxy {
     });
     up.on('close', () => {
       pair.isServerOpen = false;
-      if (pair.isDead && !down.destroyed) down.destroy();
+      // A dead link's client is not told: its socket stays open until it gives up itself.
       this.forgetIfClosed(pair);
     });
   }
@@ -246,13 +246,17 @@ export class FaultProxy {
   }
 
   /**
-   * Connections the server still holds although their client is gone (closed its end, or caught in
-   * a black hole): the server has yet to notice and act (read timeout, hibernation). The settle
+   * Connections the server still holds although their client is gone (closed its end, caught in a
+   * black hole, or abandoned: `abandonedPorts` are the client-side ports of sockets their client no
+   * longer reads): the server has yet to notice and act (read timeout, hibernation). The settle
    * phase waits for none to be left, like the simulator's `isAtRest`.
    */
-  get orphanCount(): number {
+  orphanCount(abandonedPorts: ReadonlySet<number> = new Set()): number {
     let count = 0;
-    for (const pair of this.pairs) if (pair.isServerOpen && !pair.isReset && (pair.isDead || pair.isClientGone)) count++;
+    for (const pair of this.pairs) {
+      const isAbandoned = pair.down.remotePort !== undefined && abandonedPorts.has(pair.down.remotePort);
+      if (pair.isServerOpen && !pair.isReset && (pair.isDead || pair.isClientGone || isAbandoned)) count++;
+    }
     return count;
   }
 

@@ -9,7 +9,7 @@ import type { ClientLink, ClientNetwork } from '../net/client-network.js';
 import type { ConnectionEnd } from '../net/connection.js';
 import type { FaultKind } from '../net/network.js';
 import type { TraceRecorder } from '../trace/recorder.js';
-import { type Frame, StreamOpen } from '../xmpp/wire.js';
+import { type Frame, StreamOpen, isElementFrame } from '../xmpp/wire.js';
 import type { FaultProxy } from './proxy.js';
 import type { RealTimeDriver } from './realtime.js';
 import { StreamParser, serializeFrame } from './xml-stream.js';
@@ -18,6 +18,8 @@ export class RealLink implements ClientLink {
   clientEnd: ConnectionEnd | undefined;
   private isClosed = false;
   private readonly parser: StreamParser;
+  /** A session was bound or resumed over this link (the server holds a full session on it). */
+  private hasSession = false;
 
   constructor(
     readonly id: number,
@@ -26,7 +28,12 @@ export class RealLink implements ClientLink {
     private readonly socket: net.Socket | undefined,
   ) {
     this.parser = new StreamParser(
-      (frame) => this.clientEnd?.onFrame(frame),
+      (frame) => {
+        if (isElementFrame(frame) && (frame.name === 'resumed' || (frame.name === 'iq' && frame.attrs.type === 'result' && frame.getChild('bind') !== undefined))) {
+          this.hasSession = true;
+        }
+        this.clientEnd?.onFrame(frame);
+      },
       (error) => {
         this.socket?.destroy();
         this.gone(`not-well-formed from server: ${error.message}`);
@@ -54,6 +61,20 @@ export class RealLink implements ClientLink {
     this.socket?.end();
   }
 
+  /**
+   * The client let go of this link without closing it (it opened another one to resume) while the
+   * server still holds a session on it: the server has yet to notice (the simulator's isAtRest counts
+   * such a connection too, as one whose client end is gone).
+   */
+  get isAbandonedWithSession(): boolean {
+    return this.hasSession && this.clientEnd === undefined && !this.isClosed && this.socket !== undefined && !this.socket.destroyed;
+  }
+
+  /** The local port of the socket (the proxy sees it as the remote port of its accepted socket). */
+  get localPort(): number | undefined {
+    return this.socket?.localPort;
+  }
+
   /** The connection ended under us: the client learns once. */
   private gone(reason: string): void {
     this.isClosed = true;
@@ -65,6 +86,7 @@ export class RealLink implements ClientLink {
 
 export class RealNetwork implements ClientNetwork {
   private linkSeq = 0;
+  private readonly links: RealLink[] = [];
 
   constructor(
     private readonly driver: RealTimeDriver,
@@ -83,6 +105,7 @@ export class RealNetwork implements ClientNetwork {
     if (proxy !== undefined && !proxy.isOpenForNewConnections) return new RealLink(id, this.driver, undefined);
     const socket = net.connect({ port: proxy?.port ?? this.serverPort, host: '127.0.0.1', noDelay: true });
     const link = new RealLink(id, this.driver, socket);
+    this.links.push(link);
     // As in the simulator, the link is up one round trip after the attempt (SYN, SYN-ACK).
     const handshakeMs = 2 * (proxy?.transitMs() ?? 0);
     let isTcpUp = false;
@@ -103,6 +126,16 @@ export class RealNetwork implements ClientNetwork {
       });
     }
     return link;
+  }
+
+  /** Local ports of links with a session on the server that their client abandoned without closing. */
+  abandonedPorts(): Set<number> {
+    const ports = new Set<number>();
+    for (const link of this.links) {
+      const port = link.localPort;
+      if (link.isAbandonedWithSession && port !== undefined) ports.add(port);
+    }
+    return ports;
   }
 
   fault(client: string, kind: FaultKind, delayMs = 0): void {

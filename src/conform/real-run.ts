@@ -174,7 +174,8 @@ export class RealRun {
   }
 
   private async isAtRest(): Promise<boolean> {
-    for (const proxy of this.proxies.values()) if (proxy.orphanCount > 0) return false;
+    const abandoned = this.network!.abandonedPorts();
+    for (const proxy of this.proxies.values()) if (proxy.orphanCount(abandoned) > 0) return false;
     return (await this.prosody.hibernatingCount()) === 0;
   }
 

@@ -89,7 +89,7 @@ describe('FaultProxy', () => {
       client.socket.write('lost');
       await sleep(50);
       expect(proxy.isOpenForNewConnections).toBe(false);
-      expect(proxy.orphanCount).toBe(1);
+      expect(proxy.orphanCount()).toBe(1);
       proxy.apply('heal');
       client.socket.write('still lost');
       await sleep(50);
