@@ -82,10 +82,14 @@ export class Network {
     return this.live.get(client) ?? [];
   }
 
-  /** Apply a fault to the client's path and its live connections. */
-  fault(client: string, kind: FaultKind, delayMs = 0): void {
+  /**
+   * Apply a fault to the client's path and its live connections. `durationMs`, when the caller has
+   * already decided when it heals, goes into the trace (a recorded fault schedule replays from it).
+   */
+  fault(client: string, kind: FaultKind, delayMs = 0, durationMs?: number): void {
     const path = this.path(client);
-    this.trace.emit({ t: this.engine.now, type: 'net.fault', client, fault: kind });
+    if (durationMs === undefined) this.trace.emit({ t: this.engine.now, type: 'net.fault', client, fault: kind });
+    else this.trace.emit({ t: this.engine.now, type: 'net.fault', client, fault: kind, durationMs });
     switch (kind) {
       case 'reset':
         for (const connection of this.connections(client)) connection.reset();

@@ -48,8 +48,8 @@ export class RandomFaults {
       return;
     }
     if (this.network.path(this.client).fault !== 'none') return;
-    this.network.fault(this.client, rate.kind);
     const durationMs = this.rng.int(rate.durationMsMin, rate.durationMsMax);
+    this.network.fault(this.client, rate.kind, 0, durationMs);
     const heal = this.engine.after(durationMs, () => {
       this.timers.splice(this.timers.indexOf(heal), 1);
       this.network.fault(this.client, 'heal');

@@ -351,7 +351,10 @@ export class Server {
   traceSend(conn: number, frame: Frame): void {
     if (!isElementFrame(frame)) return;
     const id = frame.attrs.id as string | undefined;
-    if (id === undefined) this.trace.emit({ t: this.engine.now, type: 'server.send', conn, name: frame.name });
+    if (frame.name === 'a' || frame.name === 'resumed') {
+      // The counter goes into the trace, so the checks can hold it against what the client sent.
+      this.trace.emit({ t: this.engine.now, type: 'server.send', conn, name: frame.name, h: Number(frame.attrs.h) });
+    } else if (id === undefined) this.trace.emit({ t: this.engine.now, type: 'server.send', conn, name: frame.name });
     else this.trace.emit({ t: this.engine.now, type: 'server.send', conn, name: frame.name, id });
   }
 

@@ -334,10 +334,12 @@ export class CommunitySmacks implements SmacksApi {
     this.cached.set(cachedStanza, bytes); // cached_stanza._cached = true
     queue.push(cachedStanza);
     this.noteQueued(queue.length, bytes);
-    if (state.hibernating !== undefined) {
-      const id = attr(stanza, 'id');
-      if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, unacked: queue.length, hibernating: true });
-      else this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, id, unacked: queue.length, hibernating: true });
+    // Every push is traced, so the checks can give each queued stanza exactly one disposition.
+    const id = attr(stanza, 'id');
+    const hibernating = state.hibernating !== undefined;
+    if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, unacked: queue.length, hibernating });
+    else this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, id, unacked: queue.length, hibernating });
+    if (hibernating) {
       this.server.hooks.fire('smacks-hibernation-stanza-queued', { origin: session, queue, stanza: cachedStanza });
       return undefined; // swallowed: session.send() still returns true
     }
@@ -602,7 +604,9 @@ export class CommunitySmacks implements SmacksApi {
     if (wasHibernating) this.metrics.hibernationsResumed++;
     else this.metrics.resumptionsOfLiveSessions++;
     this.metrics.stanzasReplayed += count;
-    this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-end', jid: original.label, replayed: count });
+    const resumeH = luaToNumber(attr(stanza, 'h'));
+    const resumed = { t: this.now(), type: 'smacks.hibernation-end' as const, jid: original.label, replayed: count, conn: original.conn?.connId ?? 0 };
+    this.server.trace.emit(resumeH === undefined ? resumed : { ...resumed, resumeH });
     this.server.hooks.fire('smacks-hibernation-end', { origin: session, resumed: original, queue });
     this.requestAckIfNeeded(original, state, true, undefined);
     return true;

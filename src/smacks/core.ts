@@ -293,11 +293,13 @@ export class CoreSmacks implements SmacksApi {
     const queue = state.outgoingQueue!;
     queue.push({ stanza: cached, bytes });
     this.noteQueued(queue, bytes);
-    if (state.hibernating !== undefined) {
-      const id = attr(stanza, 'id');
-      const unacked = queue.countUnacked();
-      if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, unacked, hibernating: true });
-      else this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, id, unacked, hibernating: true });
+    // Every push is traced, so the checks can give each queued stanza exactly one disposition.
+    const id = attr(stanza, 'id');
+    const unacked = queue.countUnacked();
+    const hibernating = state.hibernating !== undefined;
+    if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, unacked, hibernating });
+    else this.server.trace.emit({ t: this.now(), type: 'smacks.queue', jid: session.label, id, unacked, hibernating });
+    if (hibernating) {
       this.server.hooks.fire('smacks-hibernation-stanza-queued', { origin: session, queue: stanzasOf(queue.items()), stanza: cached });
       return undefined;
     }
@@ -540,7 +542,7 @@ export class CoreSmacks implements SmacksApi {
     }
     if (error !== undefined) {
       original.send(el('failed', { xmlns: ns, h: state.handledCount, previd: id }));
-      this.server.trace.emit({ t: this.now(), type: 'smacks.resume-failed', jid: original.label, condition: error.condition, h: state.handledCount });
+      this.server.trace.emit({ t: this.now(), type: 'smacks.resume-failed', jid: original.label, condition: error.condition, h: state.handledCount, resumeH: h });
       this.server.closeSession(original, error);
       return false;
     }
@@ -554,7 +556,7 @@ export class CoreSmacks implements SmacksApi {
     if (wasHibernating) this.metrics.hibernationsResumed++;
     else this.metrics.resumptionsOfLiveSessions++;
     this.metrics.stanzasReplayed += items.length;
-    this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-end', jid: original.label, replayed: items.length });
+    this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-end', jid: original.label, replayed: items.length, conn: original.conn?.connId ?? 0, resumeH: h });
     this.server.hooks.fire('smacks-hibernation-end', { origin: session, resumed: original, queue: stanzasOf(items) });
     state.awaitingAck = false; // Don't wait for acks from before the resumption
     this.requestAckNowIfNeeded(original, true);

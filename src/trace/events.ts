@@ -15,7 +15,8 @@ export type TraceEvent =
   | { t: number; type: 'client.recv'; client: string; conn: number; name: string; id?: string; h?: number }
   | { t: number; type: 'client.state'; client: string; state: string; reason?: string }
   | { t: number; type: 'server.recv'; conn: number; name: string; id?: string }
-  | { t: number; type: 'server.send'; conn: number; name: string; id?: string }
+  /** `h`: the counter of an SM `<a h/>` or `<resumed h/>` the server sends. */
+  | { t: number; type: 'server.send'; conn: number; name: string; id?: string; h?: number }
   | { t: number; type: 'session.bind'; jid: string; conn: number }
   | { t: number; type: 'session.close'; jid: string; reason: string }
   | { t: number; type: 'session.destroy'; jid: string; reason: string }
@@ -23,12 +24,15 @@ export type TraceEvent =
   | { t: number; type: 'smacks.enable'; jid: string; resumable: boolean }
   | { t: number; type: 'smacks.r'; jid: string; lastRequestedH: number }
   | { t: number; type: 'smacks.a'; jid: string; h: number; unacked: number }
+  /** Every stanza mod_smacks adds to a session's unacked queue (live or hibernating). */
   | { t: number; type: 'smacks.queue'; jid: string; id?: string; unacked: number; hibernating: boolean }
   | { t: number; type: 'smacks.ack-delayed'; jid: string; unacked: number }
   | { t: number; type: 'smacks.hibernation-start'; jid: string; unacked: number }
-  | { t: number; type: 'smacks.hibernation-end'; jid: string; replayed: number }
+  /** A successful resume: `conn` the connection the session moved to, `resumeH` the h of the client's <resume/>. */
+  | { t: number; type: 'smacks.hibernation-end'; jid: string; replayed: number; conn?: number; resumeH?: number }
   | { t: number; type: 'smacks.expire'; jid: string; h: number; unacked: number }
-  | { t: number; type: 'smacks.resume-failed'; jid?: string; condition: string; h?: number }
+  /** `resumeH`: the h of the client's <resume/> when the server applied it before failing (core overflow). */
+  | { t: number; type: 'smacks.resume-failed'; jid?: string; condition: string; h?: number; resumeH?: number }
   | { t: number; type: 'smacks.dispose'; jid: string; id?: string; name: string; disposition: 'offline' | 'bounce' | 'drop' | 'resend' }
   | { t: number; type: 'smacks.overflow'; jid: string; id?: string }
   | { t: number; type: 'smacks.evict'; jid: string; h: number }
