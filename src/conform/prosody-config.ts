@@ -19,6 +19,7 @@ export function unsupportedSettings(settings: Settings): string[] {
   const problems: string[] = [];
   if (settings.variant !== 'core-0.12') problems.push(`variant=${settings.variant}: only the core 0.12 mod_smacks ships with Prosody 0.12.3`);
   if (settings.nooffline_noerror) problems.push('nooffline_noerror=true: mod_nooffline_noerror (prosody-modules) is not installed with Prosody');
+  if (settings.cloud_notify) problems.push('cloud_notify=true: mod_cloud_notify (prosody-modules) is not installed with Prosody');
   return problems;
 }
 
@@ -29,10 +30,15 @@ function lua(value: string | number | boolean): string {
 
 export function prosodyConfig(input: ConfigInput): string {
   const { dir, port, host, settings } = input;
-  const disabled = ['s2s', 'tls', 'mam', 'carbons', 'csi_simple', 'limits'];
-  if (!settings.offline) disabled.push('offline');
+  const disabled = ['s2s', 'tls', 'carbons', 'limits'];
   const enabled = ['saslauth', 'disco', 'roster', 'ping', 'smacks', 'posix', 'admin_shell', 'admin_socket'];
-  if (settings.offline) enabled.push('offline');
+  // Modules the simulator switches: loaded exactly when the setting says so.
+  const switched: Array<[boolean, string[]]> = [
+    [settings.offline, ['offline']],
+    [settings.csi, ['csi', 'csi_simple']],
+    [settings.mam, ['mam']],
+  ];
+  for (const [isOn, modules] of switched) (isOn ? enabled : disabled).push(...modules);
   const smacks = [
     'smacks_hibernation_time',
     'smacks_enabled_s2s',
@@ -72,6 +78,9 @@ modules_enabled = { ${enabled.map(lua).join('; ')} }
 modules_disabled = { ${disabled.map(lua).join('; ')} }
 
 ${smacks.map((name) => `${name} = ${lua(settings[name])}`).join('\n')}
+
+csi_queue_size = ${lua(settings.csi_queue_size)}
+csi_resume_inactive_delay = ${lua(settings.csi_resume_inactive_delay)}
 
 network_settings = {
 	read_timeout = ${lua(settings.read_timeout)};

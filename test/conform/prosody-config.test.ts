@@ -27,5 +27,14 @@ describe('the generated Prosody config', () => {
     expect(unsupportedSettings({ ...settingsDefault })).toEqual([]);
     expect(unsupportedSettings({ ...settingsDefault, nooffline_noerror: true })[0]).toMatch(/^nooffline_noerror=true/);
     expect(unsupportedSettings({ ...settingsDefault, variant: 'community' })[0]).toMatch(/^variant=community/);
+    expect(unsupportedSettings({ ...settingsDefault, cloud_notify: true })[0]).toMatch(/^cloud_notify=true/);
+  });
+
+  it('loads mod_csi_simple and mod_mam exactly when the csi and mam switches say so', () => {
+    const on = prosodyConfig({ dir: '/tmp/run', port: 1, host: 'localhost', settings: { ...settingsDefault, csi: true, mam: true, csi_queue_size: 7 } });
+    expect(on).toMatch(/modules_enabled = \{[^}]*"csi"; "csi_simple"[^}]*"mam"/);
+    expect(on).toContain('csi_queue_size = 7\n');
+    const off = prosodyConfig({ dir: '/tmp/run', port: 1, host: 'localhost', settings: { ...settingsDefault, csi: false, mam: false } });
+    expect(off).toMatch(/modules_disabled = \{[^}]*"csi"; "csi_simple"[^}]*"mam"/);
   });
 });
