@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ConformError, type ConformResult, conformProblems, conformScenario } from '../conform/conform.js';
-import { prosodyctlFor } from '../conform/prosody.js';
+import { ProsodyInstance, prosodyctlFor } from '../conform/prosody.js';
 import { ScenarioError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/schema.js';
 import { loadScenarioFile } from './load.js';
@@ -74,6 +74,14 @@ export async function conformCommand(paths: string[], flags: ConformFlags): Prom
   const version = prosodyVersion(prosody);
   process.stdout.write(`prosody ${prosody} (version ${version}) · ${scenarios.length} scenario(s) · ${jobs} at a time\n`);
   if (version !== '0.12.3') process.stdout.write(`warning: the simulator ports Prosody 0.12.3; this is ${version}\n`);
+  // An interrupted run must not leave servers behind.
+  process.once('exit', () => ProsodyInstance.killAll());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      ProsodyInstance.killAll();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
   const startedAt = performance.now();
   let failures = 0;
   const outcomes = await pool(scenarios, jobs, async ({ path, scenario }): Promise<ConformResult | string> => {

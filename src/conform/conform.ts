@@ -71,22 +71,31 @@ export class ConformError extends Error {
 export async function conformScenario(scenario: Scenario, source: string, options: ConformOptions): Promise<ConformResult> {
   const problems = conformProblems(scenario);
   if (problems.length > 0) throw new ConformError(`${source}: cannot run against a real server:\n  ${problems.join('\n  ')}`);
-  const simulator = simulatorSide(scenario);
-  const prosody = await ProsodyInstance.start({ prosody: options.prosody, host: scenario.host, settings: effectiveSettings(scenario), accounts: scenario.accounts, label: scenario.name });
-  const startedAt = performance.now();
-  let reference: SideResult;
-  let run: RealRun | undefined;
+  let simulator: SideResult;
   try {
-    run = new RealRun(scenario, prosody, options.limits ?? realRunLimitsDefault);
+    simulator = simulatorSide(scenario);
+  } catch (error) {
+    throw new ConformError(`${source}: the simulator failed: ${(error as Error).message}`);
+  }
+  let prosody: ProsodyInstance;
+  try {
+    prosody = await ProsodyInstance.start({ prosody: options.prosody, host: scenario.host, settings: effectiveSettings(scenario), accounts: scenario.accounts, label: scenario.name });
+  } catch (error) {
+    throw new ConformError(`${source}: could not start Prosody: ${(error as Error).message}`);
+  }
+  const startedAt = performance.now();
+  const run = new RealRun(scenario, prosody, options.limits ?? realRunLimitsDefault);
+  let reference: SideResult;
+  try {
     reference = await run.run();
   } catch (error) {
+    writeTrace(prosody.dir, run);
     await prosody.stop(true);
     throw new ConformError(`${source}: the run against Prosody failed (directory kept: ${prosody.dir}): ${(error as Error).message}`);
-  } finally {
-    if (options.keep && run !== undefined) writeTrace(prosody.dir, run);
   }
   const realMs = performance.now() - startedAt;
   if (options.keep) {
+    writeTrace(prosody.dir, run);
     writeFileSync(join(prosody.dir, 'prosody.side.txt'), sideText(scenario, reference));
     writeFileSync(join(prosody.dir, 'smacksim.side.txt'), sideText(scenario, simulator));
   }

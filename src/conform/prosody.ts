@@ -64,6 +64,8 @@ function encodePathPart(text: string): string {
 }
 
 export class ProsodyInstance {
+  /** Every server process still running, so that an interrupted run can stop them (killAll). */
+  private static readonly running = new Set<ChildProcess>();
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
   private exitText = '';
@@ -99,8 +101,10 @@ export class ProsodyInstance {
     const child = spawn(this.launch.prosody, ['--config', this.configPath, '-F'], { stdio: ['ignore', out, out] });
     closeSync(out);
     this.child = child;
+    ProsodyInstance.running.add(child);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        ProsodyInstance.running.delete(child);
         this.exitText = `exited with ${signal ?? `code ${code}`}`;
         resolve();
       });
@@ -114,10 +118,14 @@ export class ProsodyInstance {
     for (;;) {
       if (this.exitText !== '') throw new Error(`prosody ${this.exitText} (see ${this.dir})\n${this.tail()}`);
       if (existsSync(this.logPath) && readFileSync(this.logPath, 'utf8').slice(logStart).includes('Failed to open server port')) {
+        await this.terminate();
         throw new Error(`prosody could not listen on port ${this.port} (see ${this.dir})\n${this.tail()}`);
       }
       if (await this.accepts()) return;
-      if (performance.now() > deadline) throw new Error(`prosody did not open port ${this.port} within 15 s (see ${this.dir})\n${this.tail()}`);
+      if (performance.now() > deadline) {
+        await this.terminate();
+        throw new Error(`prosody did not open port ${this.port} within 15 s (see ${this.dir})\n${this.tail()}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
   }
@@ -153,6 +161,11 @@ export class ProsodyInstance {
   usersWithPendingOffline(usernames: readonly string[]): string[] {
     const store = join(this.dir, 'data', encodePathPart(this.launch.host), 'offline');
     return usernames.filter((username) => existsSync(join(store, `${encodePathPart(username)}.list`)));
+  }
+
+  /** SIGTERM to every server still running (the process is being interrupted). */
+  static killAll(): void {
+    for (const child of ProsodyInstance.running) child.kill('SIGTERM');
   }
 
   /** SIGTERM, then SIGKILL if it has not exited after 5 s. */
