@@ -78,10 +78,15 @@ export class RealRun {
   async run(): Promise<SideResult> {
     const { scenario, driver, prosody } = this;
     const engine = driver.engine;
-    for (const [name, spec] of scenario.clients) {
-      const proxy = new FaultProxy(name, prosody.port, spec.network.path.latencyMs);
-      await proxy.listen();
-      this.proxies.set(name, proxy);
+    try {
+      for (const [name, spec] of scenario.clients) {
+        const proxy = new FaultProxy(name, prosody.port, spec.network.path.latencyMs);
+        this.proxies.set(name, proxy);
+        await proxy.listen();
+      }
+    } catch (error) {
+      for (const proxy of this.proxies.values()) await proxy.close();
+      throw error;
     }
     const network = new RealNetwork(driver, this.trace, this.proxies, prosody.port);
     this.network = network;
