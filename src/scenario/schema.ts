@@ -10,7 +10,9 @@ import { type FaultRate, networkProfileNames, networkProfiles } from '../net/pro
 import { type ElementPattern, parseElementPattern } from '../xmpp/pattern.js';
 import type { Element } from '../xmpp/stanza.js';
 import { ScenarioError } from './errors.js';
+import { type ExpectClause, readExpect } from './expect.js';
 import { ObjectReader } from './reader.js';
+import { checkScheduleTargets, type GroupSchedule, readSchedule } from './schedule.js';
 import { type Settings, parseSetting } from './settings.js';
 
 export interface NetworkSpec {
@@ -73,6 +75,8 @@ export interface GroupSpec {
   network: NetworkSpec;
   messagesPerHour: number;
   knobs: MobileKnobs;
+  /** Fixed faults and messages replacing the random draws (schedule.ts). */
+  schedule: GroupSchedule | undefined;
 }
 
 /** A second server domain, reached over s2s. */
@@ -100,6 +104,8 @@ export interface Scenario {
   script: Step[];
   groups: GroupSpec[];
   peer: PeerSpec | undefined;
+  /** Bounds on the run's numbers that `smacksim check` holds every seed to (expect.ts). */
+  expect: ExpectClause[];
 }
 
 /** The link name fault steps use for the s2s connection between the two domains. */
@@ -266,7 +272,9 @@ function readGroup(source: string, path: string, raw: unknown): GroupSpec {
     network: readNetwork(source, reader.at('network'), reader.raw('network'), 'lossy-mobile'),
     messagesPerHour: reader.number('messagesPerHour', { min: 0, fallback: 4 }),
     knobs: readKnobs(source, reader.at('knobs'), reader.raw('knobs')),
+    schedule: undefined,
   };
+  group.schedule = readSchedule(source, reader.at('schedule'), reader.raw('schedule'), group.name, group.count);
   reader.done();
   return group;
 }
@@ -344,13 +352,15 @@ export function readScenario(source: string, raw: unknown): Scenario {
     throw new ScenarioError(source, '', 'a scenario needs a `script` or a `population`', undefined, 'script: [steps], population: { groups: [...] }');
   }
   if (groups.length > 0 && durationMs === 0) reader.fail('duration', 'a population needs a duration', 'a duration > 0, e.g. "1d"');
+  checkScheduleTargets(source, groups, accountNames);
+  const expect = readExpect(source, reader.raw('expect'));
   const groupNames = new Set<string>();
   for (const group of groups) {
     if (groupNames.has(group.name)) throw new ScenarioError(source, 'population.groups', `group name '${group.name}' is used twice`);
     groupNames.add(group.name);
   }
   reader.done();
-  return { name, description, seed, host, durationMs, settleMsMax, server, accounts, clients, script, groups, peer };
+  return { name, description, seed, host, durationMs, settleMsMax, server, accounts, clients, script, groups, peer, expect };
 }
 
 function readServerSettings(source: string, reader: ObjectReader | undefined): Partial<Settings> {

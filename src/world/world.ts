@@ -14,6 +14,7 @@ import { RngStreams } from '../engine/rng.js';
 import { epochMsDefault } from '../engine/time.js';
 import { Network } from '../net/network.js';
 import { RandomFaults } from '../net/random-faults.js';
+import { ScheduledFaults } from '../net/scheduled-faults.js';
 import { Ledger, type MessageSummary } from '../outcome/ledger.js';
 import { normalizeWire } from '../outcome/wire.js';
 import { type PeerSpec, type Scenario, s2sLinkName } from '../scenario/schema.js';
@@ -30,6 +31,8 @@ import { CoreSmacks } from '../smacks/core.js';
 import { loadSmacks } from '../smacks/index.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceRecorder, type TraceSink } from '../trace/recorder.js';
+import { scheduleTargetJid } from '../scenario/schedule.js';
+import { ScheduledTraffic } from '../workload/scheduled-traffic.js';
 import { ChatTraffic } from '../workload/traffic.js';
 import { attr, type Element } from '../xmpp/stanza.js';
 import { ScriptRunner, type ScriptedClient, ServerSignals } from './script-runner.js';
@@ -101,8 +104,8 @@ export class World {
   readonly settings: Settings;
   readonly scripted = new Map<string, ScriptedClient>();
   readonly models: MobileClient[] = [];
-  private readonly traffic: ChatTraffic[] = [];
-  private readonly faults: RandomFaults[] = [];
+  private readonly traffic: Array<ChatTraffic | ScheduledTraffic> = [];
+  private readonly faults: Array<RandomFaults | ScheduledFaults> = [];
   private script: ScriptRunner | undefined;
   private readonly clientIds = new Set<string>();
   /** Wire snapshots are taken when the safety phase ends. */
@@ -219,8 +222,14 @@ export class World {
         this.network.addPath(name, group.network.path);
         const client = new MobileClient(name, this.account(name), 'phone', this.engine, this.network, this.trace, this.rngs.stream(`client/${name}`), group.knobs);
         this.models.push(client);
-        this.traffic.push(new ChatTraffic(this.engine, client, peers, `${name}@${this.scenario.host}`, group.messagesPerHour, this.rngs.stream(`traffic/${name}`)));
-        if (group.network.faults.length > 0) {
+        // A group's `schedule` replaces its random traffic and faults (scenario/schedule.ts).
+        const messages = group.schedule?.messages?.map((message) => ({ ...message, to: scheduleTargetJid(message.to, this.scenario.host) }));
+        if (messages !== undefined) this.traffic.push(new ScheduledTraffic(this.engine, client, messages));
+        else this.traffic.push(new ChatTraffic(this.engine, client, peers, `${name}@${this.scenario.host}`, group.messagesPerHour, this.rngs.stream(`traffic/${name}`)));
+        const scheduled = group.schedule?.faults;
+        if (scheduled !== undefined) {
+          this.faults.push(new ScheduledFaults(this.engine, this.network, name, scheduled, group.network.faults.map((fault) => fault.kind)));
+        } else if (group.network.faults.length > 0) {
           this.faults.push(new RandomFaults(this.engine, this.network, name, group.network.faults, this.rngs.stream(`faults/${name}`)));
         }
       }
