@@ -83,6 +83,27 @@ export class Engine {
     if (untilMs > this.nowMs && Number.isFinite(untilMs)) this.nowMs = untilMs;
   }
 
+  /**
+   * Fire the next live event if it is due by `untilMs`; false when none is. The async run path
+   * (world.ts, for clients whose code awaits promises) drains the microtask queue between events,
+   * so it advances one event at a time; the clock moves only to that event's time.
+   */
+  step(untilMs: number): boolean {
+    const queue = this.queue;
+    for (;;) {
+      const head = queue.peek();
+      if (head === undefined || head.at > untilMs) return false;
+      queue.pop();
+      if (head.cancelled) continue;
+      this.nowMs = head.at;
+      if (++this.eventsFired > this.limits.eventsMax) {
+        throw new LimitError(`event limit reached (${this.limits.eventsMax} events) at t=${this.nowMs} ms`);
+      }
+      head.fire();
+      return true;
+    }
+  }
+
   get pending(): number {
     return this.queue.size;
   }

@@ -1,0 +1,94 @@
+/**
+ * One seed of `smacksim check`: build the scenario (with the seed's swarm mix when asked), run it with
+ * the invariant monitor and the schedule recorder listening, and say whether it passed. Pure apart from
+ * the simulation itself: no files, no console, no clock (the CLI times it).
+ */
+import { AssertionError, LimitError } from '../engine/assert.js';
+import { ScenarioError } from '../scenario/errors.js';
+import { readScenario, type Scenario } from '../scenario/schema.js';
+import { type Settings, settingsDefault } from '../scenario/settings.js';
+import type { TraceEvent } from '../trace/events.js';
+import { type RunResult, World } from '../world/world.js';
+import { type CheckStats, InvariantMonitor, type Violation, invariantContext } from './invariants.js';
+import { type RecordedSchedule, ScheduleRecorder } from './schedule-recorder.js';
+import { type SwarmMix, applySwarm, drawSwarm } from './swarm.js';
+
+export interface SeedSpec {
+  /** The scenario document as read from its file (JSON). */
+  document: Record<string, unknown>;
+  /** Names the document in errors (its path). */
+  source: string;
+  seed: number;
+  /** Server settings on top of the scenario's (`--set`, `--bug`). */
+  overrides: Partial<Settings>;
+  /** `true`: draw the seed's swarm mix; a mix: use that one (replay); `null`/`false`: none. */
+  swarm: boolean | SwarmMix | null;
+  /** Observers of the trace (replay --verify). */
+  listeners?: Array<(event: TraceEvent) => void>;
+}
+
+export interface SeedOutcome {
+  seed: number;
+  isPassing: boolean;
+  violations: Violation[];
+  suppressed: number;
+  traceHash: string;
+  traceEvents: number;
+  stats: CheckStats | undefined;
+  /** The run's headline numbers (undefined when the run stopped on an error). */
+  messages: RunResult['messages'] | undefined;
+  swarm: SwarmMix | null;
+  schedule: RecordedSchedule;
+}
+
+/** The scenario document a seed really runs: with the swarm mix written into it. */
+export function seedDocument(spec: Pick<SeedSpec, 'document' | 'source' | 'seed' | 'swarm'>): { document: Record<string, unknown>; scenario: Scenario; swarm: SwarmMix | null } {
+  const scenario = readScenario(spec.source, spec.document);
+  if (spec.swarm === false || spec.swarm === null) return { document: spec.document, scenario, swarm: null };
+  const mix = spec.swarm === true ? drawSwarm(scenario, spec.seed) : spec.swarm;
+  const document = applySwarm(spec.document, scenario, mix);
+  return { document, scenario: readScenario(spec.source, document), swarm: mix };
+}
+
+export function runSeed(spec: SeedSpec): SeedOutcome {
+  const { scenario, swarm } = seedDocument(spec);
+  const settings = { ...settingsDefault, ...scenario.server, ...spec.overrides };
+  const monitor = new InvariantMonitor(invariantContext(scenario, settings));
+  const recorder = new ScheduleRecorder(scenario.host);
+  const listeners = [monitor.listener, recorder.listener, ...(spec.listeners ?? [])];
+  const world = new World(scenario, { seed: spec.seed, overrides: spec.overrides, listeners });
+  let result: RunResult;
+  try {
+    result = world.run();
+  } catch (error) {
+    // An assertion or a limit is what check looks for; any other error is a simulator bug, reported the same way.
+    if (error instanceof ScenarioError || !(error instanceof Error)) throw error;
+    const kind = error instanceof AssertionError || error instanceof LimitError ? error.name : `${error.name} (a simulator bug)`;
+    const violation: Violation = { invariant: 'run-error', message: `${kind}: ${error.message}`, t: world.engine.now };
+    return {
+      seed: spec.seed,
+      isPassing: false,
+      violations: [violation],
+      suppressed: 0,
+      traceHash: world.trace.hash(),
+      traceEvents: world.trace.count,
+      stats: undefined,
+      messages: undefined,
+      swarm,
+      schedule: recorder.schedule,
+    };
+  }
+  const report = monitor.finish(result);
+  return {
+    seed: spec.seed,
+    isPassing: report.violations.length === 0,
+    violations: report.violations,
+    suppressed: report.suppressed,
+    traceHash: result.traceHash,
+    traceEvents: result.traceEvents,
+    stats: report.stats,
+    messages: result.messages,
+    swarm,
+    schedule: recorder.schedule,
+  };
+}
