@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { networkProfiles } from '../net/profile.js';
 import type { Scenario } from '../scenario/schema.js';
 import { type Settings, settingsDefault } from '../scenario/settings.js';
 import { runScenario } from '../world/world.js';
@@ -46,9 +47,15 @@ export function conformProblems(scenario: Scenario): string[] {
   }
   for (const [name, spec] of scenario.clients) {
     if (spec.domain !== scenario.host) problems.push(`clients.${name}.account: only accounts of ${scenario.host} exist on the real server`);
-    const path = spec.network.path;
     if (spec.network.faults.length > 0) problems.push(`clients.${name}.network.faults: random faults are not reproducible against a real server`);
-    if (path.jitterMs > 0 || path.lossRate > 0) problems.push(`clients.${name}.network: jitter and loss are not modelled by the proxy (use latencyMs, or the delay step)`);
+    // The proxy adds a fixed one-way latency and nothing else of a path: every other path option must
+    // be the loopback profile's (lossRetransmitMs only matters with loss).
+    const path = spec.network.path as unknown as Record<string, unknown>;
+    const loopback = networkProfiles.loopback!.path as unknown as Record<string, unknown>;
+    for (const key of Object.keys(path)) {
+      if (key === 'latencyMs' || key === 'lossRetransmitMs' || path[key] === loopback[key]) continue;
+      problems.push(`clients.${name}.network.${key}: not modelled by the proxy (only latencyMs is; use the delay step for more)`);
+    }
   }
   problems.push(...unsupportedSettings(effectiveSettings(scenario)));
   return problems;

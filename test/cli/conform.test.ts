@@ -1,4 +1,7 @@
 /** `smacksim conform` input handling, in process (the runs themselves are test/conformance/). */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { conformCommand, pool } from '../../src/cli/conform.js';
@@ -20,6 +23,12 @@ describe('smacksim conform refuses what cannot run against a real server', () =>
   it('names the file and why: a population, an s2s peer', async () => {
     expect(await refusal([`${root}sims/default-mobile-day.json`])).toMatch(/default-mobile-day\.json: \(top level\): cannot run against a real server: population: conformance scenarios are scripts only/);
     expect(await refusal([`${root}sims/s2s/link-loss-bounce.json`])).toMatch(/peer: s2s with a second domain is not set up against a real server/);
+  });
+
+  it('names a path option the proxy does not model (the wired profile has jitter)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'smacksim-conform-')), 'wired.json');
+    writeFileSync(path, JSON.stringify({ name: 'wired', accounts: ['a'], clients: { a: { account: 'a', network: 'wired' } }, script: [{ do: 'login', client: 'a' }] }));
+    expect(await refusal([path])).toMatch(/wired\.json: .*clients\.a\.network\.jitterMs: not modelled by the proxy/);
   });
 
   it('refuses --jobs 0', async () => {
