@@ -5,9 +5,9 @@
  * its own unacknowledged stanzas.
  *
  * It knows only what crosses the wire. Behaviour (when to request acks, probe, reconnect, what to do
- * after a failed resume) belongs to the models that drive it (scripted.ts, mobile.ts).
+ * after a failed resume) belongs to the models that drive it (the script runner, model.ts).
  */
-import type { Engine, Timer } from '../engine/engine.js';
+import type { Cancellable, ClientClock } from './clock.js';
 import type { ClientLink, ClientNetwork } from '../net/client-network.js';
 import type { ConnectionEnd } from '../net/connection.js';
 import type { TraceRecorder } from '../trace/recorder.js';
@@ -48,6 +48,16 @@ export interface ClientEvents {
   onReceived?(element: Element): void;
   onDisconnected?(reason: string): void;
   onLoginFailed?(reason: string): void;
+  /** Any <a/> arrived (answers an <r/>). */
+  onAckReceived?(): void;
+  /**
+   * An ack (`<a/>` or `<resumed/>`) whose h acknowledges more than we sent or less than before. Return
+   * true if the model dealt with it; otherwise the ack is clamped to what is possible (the "log only"
+   * validation most clients have).
+   */
+  onInvalidAck?(h: number, kind: 'too-high' | 'too-low'): boolean;
+  /** We wrote something (liveness probes count idle time from any traffic). */
+  onOutbound?(): void;
 }
 
 export class XmppClient implements ConnectionEnd {
@@ -67,18 +77,24 @@ export class XmppClient implements ConnectionEnd {
   outboundAcked = 0;
   /** Answer <r/> with <a/> at once. */
   isAutoAck = true;
-  /** Every element received outside the login handshake, in order (for the `wire` report). */
+  /**
+   * Every element received outside the login handshake, in order (for the `wire` report), while
+   * `isRecording`: scripted clients record, population models do not (a day of 10,000 clients would
+   * keep every stanza they ever received).
+   */
   readonly received: Element[] = [];
+  isRecording = true;
   readonly events: ClientEvents = {};
   private login: LoginOptions = { sm: 'resume', presence: true, resource: undefined };
   private resumeRequest: { previd: string; h: number | string } | undefined;
   private bindId = 0;
-  private timeoutTimer: Timer | undefined;
+  private timeoutTimer: Cancellable | undefined;
 
   constructor(
     readonly name: string,
     readonly account: Account,
-    private readonly engine: Engine,
+    /** The engine, or the clock of a device whose OS may hold the app's timers (device.ts). */
+    private readonly engine: ClientClock,
     private readonly network: ClientNetwork,
     private readonly trace: TraceRecorder,
     /** The network path this client's connections use (defaults to its name). */
@@ -129,6 +145,7 @@ export class XmppClient implements ConnectionEnd {
   private write(frame: Frame): void {
     const connection = this.connection;
     if (connection === undefined) return;
+    this.events.onOutbound?.();
     if (frame instanceof StreamOpen || frame instanceof StreamClose || frame instanceof Whitespace) {
       connection.write('client', frame);
       return;
@@ -335,7 +352,7 @@ export class XmppClient implements ConnectionEnd {
   }
 
   private record(element: Element): void {
-    this.received.push(element);
+    if (this.isRecording) this.received.push(element);
     this.events.onReceived?.(element);
   }
 
@@ -380,12 +397,25 @@ export class XmppClient implements ConnectionEnd {
         return;
       case 'a':
         this.applyAck(Number(attr(element, 'h') ?? '0'));
+        this.events.onAckReceived?.();
         return;
     }
   }
 
-  /** Drop what the server acknowledged. A too-high h is clamped (the "log only" validation). */
+  /** Prune the unacknowledged queue with the h of a `<failed h='…'/>` (XEP-0198 1.5). */
+  acknowledgeFailed(h: number): void {
+    this.applyAck(h);
+  }
+
+  /**
+   * Drop what the server acknowledged. An impossible h goes to the model first (`onInvalidAck`);
+   * unless it takes over, the h is clamped (the "log only" validation).
+   */
   private applyAck(h: number): void {
+    if (h < this.outboundAcked || h > this.outboundAcked + this.unacked.length) {
+      const onInvalidAck = this.events.onInvalidAck;
+      if (onInvalidAck !== undefined && onInvalidAck(h, h < this.outboundAcked ? 'too-low' : 'too-high')) return;
+    }
     const newly = Math.max(0, Math.min(h - this.outboundAcked, this.unacked.length));
     if (newly === 0) return;
     const acked = this.unacked.splice(0, newly);

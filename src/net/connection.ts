@@ -6,6 +6,11 @@
  * behind the data like any frame; a reset is noticed by both ends one one-way latency after it
  * happens; there are no kernel buffers, so a frozen reader holds frames without ever blocking the
  * writer (the server's send timeout therefore never fires here).
+ *
+ * NAT idle expiry (`path.natIdleMs`): each connection remembers when a frame last crossed it, either
+ * way; once it has been idle longer than the path's NAT timeout its mapping is gone and it is dead
+ * for good, exactly like a connection caught in a black hole: frames are dropped silently and a
+ * writer learns only from TCP's retransmission give-up. A new connection gets a new mapping.
  */
 import type { Engine, Timer } from '../engine/engine.js';
 import type { TraceRecorder } from '../trace/recorder.js';
@@ -40,6 +45,9 @@ export class Connection {
   private readonly toServer = new Direction('server');
   private readonly toClient = new Direction('client');
   private readonly blackholeEpoch: number;
+  /** Last time a frame crossed this connection (either way): its NAT mapping's idle clock. */
+  private lastActivityAt: number;
+  private isNatExpiryTraced = false;
 
   constructor(
     readonly id: number,
@@ -48,11 +56,18 @@ export class Connection {
     private readonly trace: TraceRecorder,
   ) {
     this.blackholeEpoch = path.blackholeEpoch;
+    this.lastActivityAt = engine.now;
   }
 
-  /** Dead for good: caught by a blackhole (still in force or healed since). */
+  /** Dead for good: caught by a blackhole (still in force or healed since), or its NAT mapping expired. */
   get isBlackholed(): boolean {
-    return this.path.blackholeEpoch !== this.blackholeEpoch || this.path.fault === 'blackhole';
+    return this.path.blackholeEpoch !== this.blackholeEpoch || this.path.fault === 'blackhole' || this.isNatExpired;
+  }
+
+  /** Idle longer than the path's NAT timeout: the mapping is gone (checked lazily, it never comes back). */
+  get isNatExpired(): boolean {
+    const natIdleMs = this.path.natIdleMs;
+    return natIdleMs > 0 && this.engine.now - this.lastActivityAt > natIdleMs;
   }
 
   private endOf(side: Side): ConnectionEnd | undefined {
@@ -66,16 +81,26 @@ export class Connection {
 
   private transmit(direction: Direction, frame: Frame): void {
     if (this.isBlackholed) {
+      if (this.isNatExpired && !this.isNatExpiryTraced) {
+        this.isNatExpiryTraced = true;
+        this.trace.emit({ t: this.engine.now, type: 'net.nat-expired', conn: this.id, idleMs: this.engine.now - this.lastActivityAt });
+      }
       this.dropFrame(direction, frame);
       this.armGiveUp(direction);
       return;
     }
-    if (this.path.fault === 'outage' || (direction.toward === 'client' && this.isClientFrozen)) {
+    const path = this.path;
+    if (path.isHolding || (direction.toward === 'client' && this.isClientFrozen)) {
       direction.held.push(frame);
-      if (this.path.fault === 'outage') this.armGiveUp(direction);
+      if (path.isHolding) this.armGiveUp(direction);
       return;
     }
-    const at = Math.max(this.engine.now + this.path.transitMs(), direction.lastDeliveryAt);
+    const now = this.engine.now;
+    let transit = path.transitMs();
+    if (path.options.wakeDelayMs > 0 && now - path.lastActivityAt > path.options.wakeAfterIdleMs) transit += path.options.wakeDelayMs;
+    this.lastActivityAt = now;
+    path.lastActivityAt = now;
+    const at = Math.max(now + transit, direction.lastDeliveryAt);
     direction.lastDeliveryAt = at;
     this.engine.at(at, () => this.arrive(direction, frame));
   }
@@ -112,7 +137,7 @@ export class Connection {
   /** Deliver what an outage or a freeze held back (called by the fault layer on heal/thaw). */
   release(): void {
     for (const direction of [this.toServer, this.toClient]) {
-      if (direction.giveUpTimer !== undefined && this.path.fault === 'none') {
+      if (direction.giveUpTimer !== undefined && this.path.fault === 'none' && !this.path.isDeviceOffline) {
         direction.giveUpTimer.cancel();
         direction.giveUpTimer = undefined;
       }
@@ -140,7 +165,7 @@ export class Connection {
 
   private sendFin(direction: Direction): void {
     if (this.isBlackholed) return;
-    if (this.path.fault === 'outage' || (direction.toward === 'client' && this.isClientFrozen)) {
+    if (this.path.isHolding || (direction.toward === 'client' && this.isClientFrozen)) {
       direction.held.push(finMarker);
       return;
     }

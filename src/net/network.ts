@@ -1,6 +1,8 @@
 /**
  * The network: one path per client, the connections over it, and the faults applied to them, either
- * scripted (a step at a time) or drawn at random from rates per hour (see profile.ts).
+ * scripted (a step at a time) or drawn at random from rates per hour (see profile.ts). It also carries
+ * what a device's operating system does to its app's sockets (clients/device.ts): freezing the reader
+ * of a suspended app, cutting network access in Doze, and telling the app its network changed.
  */
 import type { Engine } from '../engine/engine.js';
 import type { RngStreams } from '../engine/rng.js';
@@ -8,7 +10,11 @@ import type { TraceRecorder } from '../trace/recorder.js';
 import { Connection } from './connection.js';
 import { NetPath, type PathOptions } from './path.js';
 
-export type FaultKind = 'reset' | 'blackhole' | 'outage' | 'freeze' | 'heal' | 'delay';
+/**
+ * `handover` is a blackhole whose end the client hears about (the OS reports the new network): the old
+ * flows stay dead, new connections work again after `heal`.
+ */
+export type FaultKind = 'reset' | 'blackhole' | 'outage' | 'freeze' | 'heal' | 'delay' | 'handover';
 
 export interface ServerListener {
   /** A new connection reached the server (after the one-way latency of the SYN). */
@@ -24,6 +30,8 @@ export class Network {
   /** The domain a path's connections go to. */
   private readonly destinations = new Map<string, string>();
   private defaultHost = '';
+  /** Who hears that a path's network changed (the client model driving it). */
+  private readonly changeListeners = new Map<string, () => void>();
 
   constructor(
     private readonly engine: Engine,
@@ -40,7 +48,9 @@ export class Network {
   /** Paths lead to the default server unless `host` names another one. */
   addPath(client: string, options: PathOptions, host?: string): NetPath {
     if (host !== undefined) this.destinations.set(client, host);
-    const path = new NetPath(client, options, this.rngs.stream(`net/${client}`));
+    // A NAT timeout range is drawn once per path, from its own stream (the transit stream stays as it was).
+    const natIdleMs = options.natIdleMsMax > options.natIdleMs ? this.rngs.stream(`nat/${client}`).int(options.natIdleMs, options.natIdleMsMax) : options.natIdleMs;
+    const path = new NetPath(client, options, this.rngs.stream(`net/${client}`), natIdleMs);
     this.paths.set(client, path);
     this.live.set(client, []);
     return path;
@@ -69,7 +79,7 @@ export class Network {
     this.trace.emit({ t: this.engine.now, type: 'net.connect', conn: connection.id, client });
     const oneWayMs = path.transitMs();
     this.engine.after(oneWayMs, () => {
-      if (connection.isBlackholed || path.fault === 'outage') return;
+      if (connection.isBlackholed || path.isHolding) return;
       this.listeners.get(destination ?? this.destinations.get(client) ?? this.defaultHost)?.accept(connection);
       this.engine.after(path.transitMs(), () => {
         if (!connection.isBlackholed && connection.isOpen) onConnected(connection);
@@ -95,8 +105,10 @@ export class Network {
         for (const connection of this.connections(client)) connection.reset();
         break;
       case 'blackhole':
+      case 'handover':
         path.fault = 'blackhole';
         path.blackholeEpoch++;
+        path.isHandover = kind === 'handover';
         break;
       case 'outage':
         if (path.fault === 'none') path.fault = 'outage';
@@ -107,14 +119,47 @@ export class Network {
       case 'delay':
         path.extraDelayMs = delayMs;
         break;
-      case 'heal':
+      case 'heal': {
+        const wasHandover = path.isHandover;
         path.fault = 'none';
+        path.isHandover = false;
         path.extraDelayMs = 0;
         for (const connection of this.connections(client)) {
           connection.isClientFrozen = false;
           connection.release();
         }
+        if (wasHandover) this.changeListeners.get(client)?.();
         break;
+      }
     }
+  }
+
+  /** `listener` hears when the network of `client`'s path changed (the end of a handover). */
+  onNetworkChange(client: string, listener: () => void): void {
+    this.changeListeners.set(client, listener);
+  }
+
+  /**
+   * The app behind `client` is frozen by its OS (iOS suspension) or runs again: while frozen, frames to
+   * it wait in its connections (the kernel keeps the socket; nobody reads it).
+   */
+  setAppFrozen(client: string, isFrozen: boolean): void {
+    for (const connection of this.connections(client)) {
+      if (connection.isClientFrozen === isFrozen) continue;
+      connection.isClientFrozen = isFrozen;
+      if (!isFrozen) connection.release();
+    }
+  }
+
+  /**
+   * The device behind `client` loses or regains network access (Android Doze outside maintenance
+   * windows): frames are held as in an outage, new connections cannot be made.
+   */
+  setDeviceOffline(client: string, isOffline: boolean): void {
+    const path = this.path(client);
+    if (path.isDeviceOffline === isOffline) return;
+    path.isDeviceOffline = isOffline;
+    this.trace.emit({ t: this.engine.now, type: 'net.fault', client, fault: isOffline ? 'device-offline' : 'device-online' });
+    if (!isOffline) for (const connection of this.connections(client)) connection.release();
   }
 }

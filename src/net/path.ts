@@ -1,10 +1,13 @@
 /**
- * A client's network path to the server: latency, jitter, loss (as retransmission delay) and the
- * fault currently in force. Every connection the client opens runs over its path.
+ * A client's network path to the server: latency, jitter, loss (as retransmission delay), the NAT on
+ * the way (idle expiry of a connection's mapping), the radio's wake-up delay, and the fault currently
+ * in force. Every connection the client opens runs over its path.
  *
  * What this models less than reality: no bandwidth, no byte-level segmentation, no Nagle. Packet
  * loss is TCP's business, so a lost segment shows up as a retransmission delay (`lossRetransmitMs`),
- * never as a missing element.
+ * never as a missing element. TCP keepalives are off (the Linux default is off per socket; with
+ * SO_KEEPALIVE the first probe would only come after 7200 s idle, far beyond every NAT timeout and
+ * Prosody's 840 s read timeout, so modelling them would change nothing here).
  */
 import type { Rng } from '../engine/rng.js';
 
@@ -22,6 +25,19 @@ export interface PathOptions {
    * (≈924.6 s with the default 15 retries). 0 turns it off.
    */
   tcpGiveUpMs: number;
+  /**
+   * NAT idle expiry: a connection with no packet either way for longer than this loses its NAT
+   * mapping; from then on its packets are dropped silently in both directions (no RST: carrier NATs
+   * drop). 0: no NAT (or one that never forgets). RFC 5382 REQ-5 asks for ≥ 2 h 4 min; carriers use
+   * minutes (spec §5).
+   */
+  natIdleMs: number;
+  /** When above `natIdleMs`, each path draws its own NAT timeout uniformly in [natIdleMs, natIdleMsMax]. */
+  natIdleMsMax: number;
+  /** Radio wake-up (RRC promotion): a frame sent after the path was idle this long waits `wakeDelayMs`
+   * more. 0: the radio is always up. */
+  wakeAfterIdleMs: number;
+  wakeDelayMs: number;
 }
 
 export const pathOptionsDefault: Readonly<PathOptions> = Object.freeze({
@@ -30,6 +46,10 @@ export const pathOptionsDefault: Readonly<PathOptions> = Object.freeze({
   lossRate: 0,
   lossRetransmitMs: 200,
   tcpGiveUpMs: 924_600,
+  natIdleMs: 0,
+  natIdleMsMax: 0,
+  wakeAfterIdleMs: 0,
+  wakeDelayMs: 0,
 });
 
 /**
@@ -44,6 +64,17 @@ export type PathFault = 'none' | 'blackhole' | 'outage';
 
 export class NetPath {
   fault: PathFault = 'none';
+  /** The blackhole in force is a handover: when it heals, the client is told its network changed. */
+  isHandover = false;
+  /**
+   * The device has no network access (Android Doze between maintenance windows): frames are held as in
+   * an outage, whatever the fault, and released when access returns.
+   */
+  isDeviceOffline = false;
+  /** This path's NAT idle timeout (drawn from the options' range when the path is made). */
+  natIdleMs: number;
+  /** Last time any frame of any connection went over the path (for the radio wake-up delay). */
+  lastActivityAt = 0;
   /** Extra one-way delay from a `delay` fault. */
   extraDelayMs = 0;
   /** Generation counter of blackholes: a connection dies in the blackhole it was caught by. */
@@ -53,7 +84,15 @@ export class NetPath {
     readonly client: string,
     readonly options: PathOptions,
     private readonly rng: Rng,
-  ) {}
+    natIdleMs = options.natIdleMs,
+  ) {
+    this.natIdleMs = natIdleMs;
+  }
+
+  /** Frames are held rather than sent: an outage, or a device without network access. */
+  get isHolding(): boolean {
+    return this.fault === 'outage' || this.isDeviceOffline;
+  }
 
   /** One-way transit time for the next frame. */
   transitMs(): number {

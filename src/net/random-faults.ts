@@ -1,7 +1,7 @@
 /**
  * Random faults on one client's path: each fault kind is a Poisson process with its rate per hour;
- * blackholes and outages heal after a duration drawn uniformly from the profile's range. All draws
- * come from the client's own `faults/<client>` stream.
+ * blackholes, handovers and outages heal after a duration drawn uniformly from the profile's range.
+ * All draws come from the client's own `faults/<client>` stream.
  */
 import type { Engine, Timer } from '../engine/engine.js';
 import type { Rng } from '../engine/rng.js';

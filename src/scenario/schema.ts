@@ -4,13 +4,15 @@
  * value and what is allowed.
  */
 import { parse } from 'ltx';
-import { mobileKnobsDefault, type MobileKnobs } from '../clients/mobile.js';
+import type { ClientKnobs } from '../clients/knobs.js';
 import type { PathOptions } from '../net/path.js';
-import { type FaultRate, networkProfileNames, networkProfiles } from '../net/profile.js';
+import { type DeviceEnvironment, type FaultRate, networkProfileNames, networkProfiles } from '../net/profile.js';
+import type { TrafficSpec } from '../workload/traffic.js';
 import { type ElementPattern, parseElementPattern } from '../xmpp/pattern.js';
 import type { Element } from '../xmpp/stanza.js';
 import { ScenarioError } from './errors.js';
 import { type ExpectClause, readExpect } from './expect.js';
+import { type DeviceSpec, readDevices, readTraffic } from './population.js';
 import { ObjectReader } from './reader.js';
 import { checkScheduleTargets, type GroupSchedule, readSchedule } from './schedule.js';
 import { type Settings, parseSetting } from './settings.js';
@@ -19,6 +21,8 @@ export interface NetworkSpec {
   profile: string;
   path: PathOptions;
   faults: FaultRate[];
+  /** What the device's OS does to a backgrounded app (from the profile). */
+  device: DeviceEnvironment;
 }
 
 export interface ClientSpec {
@@ -71,10 +75,13 @@ const faultKinds: readonly string[] = ['blackhole', 'outage', 'reset', 'freeze',
 export interface GroupSpec {
   name: string;
   count: number;
-  model: 'mobile';
+  /** Every account's devices (population.ts); `model`, `network` and `knobs` are the first one's. */
+  devices: Array<DeviceSpec<NetworkSpec>>;
+  model: string;
   network: NetworkSpec;
   messagesPerHour: number;
-  knobs: MobileKnobs;
+  knobs: ClientKnobs;
+  traffic: TrafficSpec;
   /** Fixed faults and messages replacing the random draws (schedule.ts). */
   schedule: GroupSchedule | undefined;
 }
@@ -126,17 +133,22 @@ function readNetwork(source: string, path: string, raw: unknown, fallbackProfile
     lossRate: reader.number('lossRate', { min: 0, max: 1, fallback: base.lossRate }),
     lossRetransmitMs: reader.duration('lossRetransmitMs', base.lossRetransmitMs),
     tcpGiveUpMs: reader.duration('tcpGiveUpMs', base.tcpGiveUpMs),
+    natIdleMs: reader.duration('natIdle', base.natIdleMs),
+    natIdleMsMax: reader.duration('natIdleMax', reader.has('natIdle') ? 0 : base.natIdleMsMax),
+    wakeAfterIdleMs: reader.duration('wakeAfterIdle', base.wakeAfterIdleMs),
+    wakeDelayMs: reader.duration('wakeDelay', base.wakeDelayMs),
   };
+  if (path_.natIdleMsMax !== 0 && path_.natIdleMsMax < path_.natIdleMs) reader.fail('natIdleMax', 'must not be below natIdle (or 0: no range)');
   const faultsRaw = reader.array('faults');
   const faults = faultsRaw === undefined ? profile.faults.map((fault) => ({ ...fault })) : faultsRaw.map((item, index) => readFault(source, `${reader.at('faults')}[${index}]`, item));
   reader.done();
-  return { profile: profileName, path: path_, faults };
+  return { profile: profileName, path: path_, faults, device: profile.device };
 }
 
 function readFault(source: string, path: string, raw: unknown): FaultRate {
   const reader = ObjectReader.of(source, path, raw);
   const fault: FaultRate = {
-    kind: reader.oneOf('kind', ['reset', 'blackhole', 'outage'] as const),
+    kind: reader.oneOf('kind', ['reset', 'blackhole', 'outage', 'handover'] as const),
     perHour: reader.number('perHour', { min: 0 }),
     durationMsMin: reader.duration('durationMin', 0),
     durationMsMax: reader.duration('durationMax', 0),
@@ -265,33 +277,23 @@ function readGroup(source: string, path: string, raw: unknown): GroupSpec {
   const reader = ObjectReader.of(source, path, raw);
   const name = reader.string('name');
   if (!namePattern.test(name)) reader.fail('name', 'must start with a letter and use letters, digits, _ . -');
+  const count = reader.number('count', { min: 1, max: 100_000, isInteger: true });
+  const devices = readDevices(source, reader, readNetwork);
+  const first = devices[0]!;
   const group: GroupSpec = {
     name,
-    count: reader.number('count', { min: 1, max: 100_000, isInteger: true }),
-    model: reader.oneOf('model', ['mobile'] as const, 'mobile'),
-    network: readNetwork(source, reader.at('network'), reader.raw('network'), 'lossy-mobile'),
+    count,
+    devices,
+    model: first.model,
+    network: first.network,
     messagesPerHour: reader.number('messagesPerHour', { min: 0, fallback: 4 }),
-    knobs: readKnobs(source, reader.at('knobs'), reader.raw('knobs')),
+    knobs: first.knobs,
+    traffic: readTraffic(source, reader.at('traffic'), reader.raw('traffic')),
     schedule: undefined,
   };
   group.schedule = readSchedule(source, reader.at('schedule'), reader.raw('schedule'), group.name, group.count);
   reader.done();
   return group;
-}
-
-function readKnobs(source: string, path: string, raw: unknown): MobileKnobs {
-  if (raw === undefined) return { ...mobileKnobsDefault };
-  const reader = ObjectReader.of(source, path, raw);
-  const knobs: MobileKnobs = {
-    probeIdleMs: reader.duration('probeIdle', mobileKnobsDefault.probeIdleMs),
-    probeTimeoutMs: reader.duration('probeTimeout', mobileKnobsDefault.probeTimeoutMs),
-    reconnectBaseMs: reader.duration('reconnectBase', mobileKnobsDefault.reconnectBaseMs),
-    reconnectMaxMs: reader.duration('reconnectMax', mobileKnobsDefault.reconnectMaxMs),
-    reconnectJitter: reader.number('reconnectJitter', { min: 0, max: 1, fallback: mobileKnobsDefault.reconnectJitter }),
-    loginTimeoutMs: reader.duration('loginTimeout', mobileKnobsDefault.loginTimeoutMs),
-  };
-  reader.done();
-  return knobs;
 }
 
 /** Validate a parsed scenario file. `source` names it in errors. */

@@ -11,9 +11,14 @@ export type TraceEvent =
   | { t: number; type: 'net.close'; conn: number; side: 'client' | 'server'; reason: string }
   | { t: number; type: 'net.drop'; conn: number; toward: 'client' | 'server'; name: string; id?: string }
   | { t: number; type: 'net.fault'; client: string; fault: string; durationMs?: number }
+  | { t: number; type: 'net.nat-expired'; conn: number; idleMs: number }
   | { t: number; type: 'client.send'; client: string; conn: number; name: string; id?: string; h?: number }
   | { t: number; type: 'client.recv'; client: string; conn: number; name: string; id?: string; h?: number }
   | { t: number; type: 'client.state'; client: string; state: string; reason?: string }
+  | { t: number; type: 'client.app'; client: string; state: 'foreground' | 'background' | 'suspended' | 'awake' | 'doze' }
+  | { t: number; type: 'client.ack-invalid'; client: string; h: number; kind: 'too-high' | 'too-low'; reaction: string }
+  | { t: number; type: 'client.crash'; client: string; reason: string; unacked: number }
+  | { t: number; type: 'push.received'; client: string }
   | { t: number; type: 'server.recv'; conn: number; name: string; id?: string }
   /** `h`: the counter of an SM `<a h/>` or `<resumed h/>` the server sends. */
   | { t: number; type: 'server.send'; conn: number; name: string; id?: string; h?: number }
@@ -47,6 +52,7 @@ export type TraceEvent =
   | { t: number; type: 'message.sent'; client: string; id: string; to: string }
   | { t: number; type: 'message.delivered'; client: string; id: string; offline: boolean; resent: boolean }
   | { t: number; type: 'message.bounced'; client: string; id: string; condition: string }
-  | { t: number; type: 'message.resend'; client: string; id: string };
+  | { t: number; type: 'message.resend'; client: string; id: string }
+  | { t: number; type: 'message.failed'; client: string; id: string; reason: string };
 
 export type TraceType = TraceEvent['type'];

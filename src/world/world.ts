@@ -7,12 +7,13 @@
  *    the server finishes what it was doing (read timeouts, hibernation expiry), and whatever waits
  *    in offline storage is fetched by a login of its account. Then every message gets its fate.
  */
-import { MobileClient } from '../clients/mobile.js';
+import { ModelClient } from '../clients/model.js';
 import { type Account, XmppClient } from '../clients/xmpp-client.js';
 import { Engine } from '../engine/engine.js';
 import { RngStreams } from '../engine/rng.js';
 import { epochMsDefault } from '../engine/time.js';
 import { Network } from '../net/network.js';
+import { pathOptionsDefault } from '../net/path.js';
 import { RandomFaults } from '../net/random-faults.js';
 import { ScheduledFaults } from '../net/scheduled-faults.js';
 import { Ledger, type MessageSummary } from '../outcome/ledger.js';
@@ -33,7 +34,7 @@ import type { TraceEvent } from '../trace/events.js';
 import { TraceRecorder, type TraceSink } from '../trace/recorder.js';
 import { scheduleTargetJid } from '../scenario/schedule.js';
 import { ScheduledTraffic } from '../workload/scheduled-traffic.js';
-import { ChatTraffic } from '../workload/traffic.js';
+import { AccountDevices, ChatTraffic, type TrafficSender } from '../workload/traffic.js';
 import { attr, type Element } from '../xmpp/stanza.js';
 import { ScriptRunner, type ScriptedClient, ServerSignals } from './script-runner.js';
 
@@ -62,6 +63,20 @@ export interface RunResult {
   acks: { requested: number; received: number; delayed: number };
   queue: { peak: number; peakBytes: number };
   clients: { scripted: number; model: number };
+  /** What the model clients did besides chatting, and what their users were told. */
+  clientSide: {
+    /** Messages the sender's client reported as not sent (offline, or unacked after a failed resume). */
+    messagesFailed: number;
+    presenceSent: number;
+    pingsSent: number;
+    pingsAnswered: number;
+    /** Mean round trip of answered client-to-client pings (0 when none). */
+    pingRttMsMean: number;
+    pushesReceived: number;
+    crashes: number;
+  };
+  /** Message fates by the sender's client model (population groups only). */
+  byModel: Record<string, { clients: number; sent: number; delivered: number; duplicated: number; offline: number; bounced: number; lost: number }>;
   scriptTimeouts: number[];
   wire: Record<string, string[]>;
   fates: ReturnType<Ledger['fates']>;
@@ -103,7 +118,10 @@ export class World {
   readonly ledger = new Ledger();
   readonly settings: Settings;
   readonly scripted = new Map<string, ScriptedClient>();
-  readonly models: MobileClient[] = [];
+  readonly models: ModelClient[] = [];
+  /** Model clients registered for push, by their push node (their name). */
+  private readonly pushTargets = new Map<string, ModelClient>();
+  private messagesFailed = 0;
   private readonly traffic: Array<ChatTraffic | ScheduledTraffic> = [];
   private readonly faults: Array<RandomFaults | ScheduledFaults> = [];
   private script: ScriptRunner | undefined;
@@ -119,6 +137,9 @@ export class World {
     this.rngs = new RngStreams(options.seed);
     this.trace = new TraceRecorder(options.traceSink);
     this.trace.listen(this.ledger.listener);
+    this.trace.listen((event) => {
+      if (event.type === 'message.failed') this.messagesFailed++;
+    });
     for (const listener of options.listeners ?? []) this.trace.listen(listener);
     this.network = new Network(this.engine, this.rngs, this.trace);
     const accounts = new Map<string, string>();
@@ -211,28 +232,65 @@ export class World {
     this.trace.emit({ t: this.engine.now, type: 'message.sent', client, id, to: attr(stanza, 'to') ?? '' });
   }
 
+  /**
+   * Model clients of the population groups: one per device of each account (population.ts), each on
+   * its own path. Peers (bare JIDs) and ping targets (full JIDs of first devices) are one list shared
+   * by every client. A group's `schedule` replaces its random traffic and faults (scenario/schedule.ts;
+   * with several devices per account, scheduled faults name no device and do not apply).
+   */
   private buildPopulation(): void {
+    const host = this.scenario.host;
     const peers: string[] = [];
+    const pingTargets: string[] = [];
+    const isPinging = this.scenario.groups.some((group) => group.traffic.pingsPerHour > 0);
     for (const group of this.scenario.groups) {
-      for (let index = 1; index <= group.count; index++) peers.push(`${group.name}${index}@${this.scenario.host}`);
+      for (let index = 1; index <= group.count; index++) {
+        peers.push(`${group.name}${index}@${host}`);
+        if (isPinging) pingTargets.push(`${group.name}${index}@${host}/${group.devices[0]!.resource}`);
+      }
     }
     for (const group of this.scenario.groups) {
       for (let index = 1; index <= group.count; index++) {
-        const name = `${group.name}${index}`;
-        this.network.addPath(name, group.network.path);
-        const client = new MobileClient(name, this.account(name), 'phone', this.engine, this.network, this.trace, this.rngs.stream(`client/${name}`), group.knobs);
-        this.models.push(client);
-        // A group's `schedule` replaces its random traffic and faults (scenario/schedule.ts).
-        const messages = group.schedule?.messages?.map((message) => ({ ...message, to: scheduleTargetJid(message.to, this.scenario.host) }));
-        if (messages !== undefined) this.traffic.push(new ScheduledTraffic(this.engine, client, messages));
-        else this.traffic.push(new ChatTraffic(this.engine, client, peers, `${name}@${this.scenario.host}`, group.messagesPerHour, this.rngs.stream(`traffic/${name}`)));
-        const scheduled = group.schedule?.faults;
-        if (scheduled !== undefined) {
-          this.faults.push(new ScheduledFaults(this.engine, this.network, name, scheduled, group.network.faults.map((fault) => fault.kind)));
-        } else if (group.network.faults.length > 0) {
-          this.faults.push(new RandomFaults(this.engine, this.network, name, group.network.faults, this.rngs.stream(`faults/${name}`)));
+        const account = `${group.name}${index}`;
+        const devices: ModelClient[] = [];
+        for (const device of group.devices) {
+          const name = group.devices.length === 1 ? account : `${account}/${device.resource}`;
+          this.network.addPath(name, device.network.path);
+          const model = new ModelClient(name, this.account(account), device.model, device.knobs, {
+            engine: this.engine,
+            network: this.network,
+            trace: this.trace,
+            rng: this.rngs.stream(`client/${name}`),
+            appRng: device.knobs.foreground === 'on-use' ? this.rngs.stream(`app/${name}`) : undefined,
+            environment: device.network.device,
+            pushJid: pushServiceJid,
+          });
+          this.models.push(model);
+          devices.push(model);
+          if (device.knobs.push) this.pushTargets.set(name, model);
+          if (device.knobs.netChange !== 'none') this.network.onNetworkChange(name, () => model.networkChanged());
+          const scheduled = group.schedule?.faults;
+          if (scheduled !== undefined) {
+            this.faults.push(new ScheduledFaults(this.engine, this.network, name, scheduled, device.network.faults.map((fault) => fault.kind)));
+          } else if (device.network.faults.length > 0) {
+            this.faults.push(new RandomFaults(this.engine, this.network, name, device.network.faults, this.rngs.stream(`faults/${name}`)));
+          }
         }
+        const trafficRng = this.rngs.stream(`traffic/${account}`);
+        const sender: TrafficSender = devices.length === 1 ? devices[0]! : new AccountDevices(account, devices, trafficRng);
+        const messages = group.schedule?.messages?.map((message) => ({ ...message, to: scheduleTargetJid(message.to, host) }));
+        if (messages !== undefined) this.traffic.push(new ScheduledTraffic(this.engine, sender, messages));
+        else this.traffic.push(new ChatTraffic(this.engine, sender, peers, `${account}@${host}`, group.messagesPerHour, trafficRng, group.traffic, pingTargets));
       }
+    }
+    if (this.pushTargets.size > 0) {
+      // mod_cloud_notify's push reaches the device after the push service's latency.
+      this.server.hooks.hook<{ service: string }>('cloud-notify-push', (event) => {
+        const node = event.service.slice(event.service.indexOf('<') + 1);
+        const model = this.pushTargets.get(node);
+        if (model !== undefined) this.engine.after(model.device.environment.pushLatencyMs, () => model.push());
+        return undefined;
+      });
     }
   }
 
@@ -322,7 +380,7 @@ export class World {
       for (const username of domain.offline.usersWithPending()) {
         const jid = `${username}@${domain.host}`;
         const pathName = `settle:${jid}`;
-        this.network.addPath(pathName, { latencyMs: 1, jitterMs: 0, lossRate: 0, lossRetransmitMs: 0, tcpGiveUpMs: 0 }, domain.host);
+        this.network.addPath(pathName, { ...pathOptionsDefault, latencyMs: 1, lossRetransmitMs: 0, tcpGiveUpMs: 0 }, domain.host);
         const device = deviceOf.get(jid) ?? username;
         const client = new XmppClient(device, this.account(username, domain.host), this.engine, this.network, this.trace, pathName);
         client.events.onOnline = () => this.engine.after(5000, () => client.close());
@@ -336,6 +394,42 @@ export class World {
       if (pending() === 0) return true;
     }
     return false;
+  }
+
+  private clientSide(): RunResult['clientSide'] {
+    const side = { messagesFailed: this.messagesFailed, presenceSent: 0, pingsSent: 0, pingsAnswered: 0, pingRttMsMean: 0, pushesReceived: 0, crashes: 0 };
+    let rttTotal = 0;
+    for (const model of this.models) {
+      const stats = model.stats;
+      side.presenceSent += stats.presenceSent;
+      side.pingsSent += stats.pingsSent;
+      side.pingsAnswered += stats.pingsAnswered;
+      side.pushesReceived += stats.pushesReceived;
+      side.crashes += stats.crashes;
+      rttTotal += stats.pingRttMsTotal;
+    }
+    side.pingRttMsMean = side.pingsAnswered === 0 ? 0 : Math.round(rttTotal / side.pingsAnswered);
+    return side;
+  }
+
+  /** Fates of population messages grouped by the sending client's preset. */
+  private byModel(): RunResult['byModel'] {
+    const byModel: RunResult['byModel'] = {};
+    const presetOf = new Map<string, string>();
+    for (const model of this.models) {
+      presetOf.set(model.name, model.preset);
+      const row = (byModel[model.preset] ??= { clients: 0, sent: 0, delivered: 0, duplicated: 0, offline: 0, bounced: 0, lost: 0 });
+      row.clients++;
+    }
+    if (presetOf.size === 0) return byModel;
+    for (const fate of this.ledger.fates()) {
+      const preset = presetOf.get(fate.sender);
+      if (preset === undefined) continue;
+      const row = byModel[preset]!;
+      row.sent++;
+      row[fate.fate]++;
+    }
+    return byModel;
   }
 
   private result(settled: boolean): RunResult {
@@ -363,12 +457,17 @@ export class World {
       acks: { requested: metrics.acksRequested, received: metrics.acksReceived, delayed: metrics.acksDelayed },
       queue: { peak: metrics.queuePeak, peakBytes: metrics.queuedBytesPeak },
       clients: { scripted: this.scripted.size, model: this.models.length },
+      clientSide: this.clientSide(),
+      byModel: this.byModel(),
       scriptTimeouts: this.script?.timedOut ?? [],
       wire: this.wire,
       fates: this.ledger.fates(),
     };
   }
 }
+
+/** The XEP-0357 app server model clients register with (mod_cloud_notify only traces its pushes). */
+const pushServiceJid = 'push.example.net';
 
 /** Run a scenario once: the library's main entry point. */
 export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
