@@ -9,8 +9,9 @@ import { readScenario, type Scenario } from '../scenario/schema.js';
 import { type Settings, settingsDefault } from '../scenario/settings.js';
 import type { TraceEvent } from '../trace/events.js';
 import { type RunResult, World } from '../world/world.js';
-import { type CheckStats, InvariantMonitor, type Violation, invariantContext } from './invariants.js';
+import { type CheckStats, type InvariantName, InvariantMonitor, type Violation, invariantContext } from './invariants.js';
 import { type RecordedSchedule, ScheduleRecorder } from './schedule-recorder.js';
+import type { ShrinkOracle } from './shrink.js';
 import { type SwarmMix, applySwarm, drawSwarm } from './swarm.js';
 
 export interface SeedSpec {
@@ -90,5 +91,14 @@ export function runSeed(spec: SeedSpec): SeedOutcome {
     messages: result.messages,
     swarm,
     schedule: recorder.schedule,
+  };
+}
+
+/** The shrink oracle for a failing seed: a candidate fails when it breaks the same invariant. */
+export function invariantOracle(spec: Omit<SeedSpec, 'document' | 'swarm'>, invariant: InvariantName): ShrinkOracle {
+  const run = (document: Record<string, unknown>): SeedOutcome => runSeed({ ...spec, document, swarm: null });
+  return {
+    fails: (document) => run(document).violations.some((violation) => violation.invariant === invariant),
+    record: (document) => run(document).schedule,
   };
 }
