@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { AssertionError, LimitError } from '../engine/assert.js';
 import { ScenarioError } from '../scenario/errors.js';
-import { type Settings, parseSetArgument, settingNames } from '../scenario/settings.js';
+import { type Settings, bugIdsText, checkBugsVariant, parseBugArgument, parseSetArgument, settingNames, settingsDefault } from '../scenario/settings.js';
 import { runScenario } from '../world/world.js';
 import { conformCommand, type ConformFlags } from './conform.js';
 import { loadScenario } from './load.js';
@@ -16,6 +16,7 @@ import { serveViz } from './viz.js';
 interface RunFlags {
   seed?: string;
   set: string[];
+  bug: string[];
   json?: boolean;
   trace?: string;
 }
@@ -35,11 +36,12 @@ function quote(arg: string): string {
 }
 
 /** The one command that reproduces this run bit for bit. */
-export function replayCommand(scenarioPath: string | undefined, seed: number, sets: readonly string[]): string {
+export function replayCommand(scenarioPath: string | undefined, seed: number, sets: readonly string[], bugs: readonly string[] = []): string {
   const parts = ['smacksim', 'run'];
   if (scenarioPath !== undefined) parts.push(scenarioPath);
   parts.push('--seed', String(seed));
   for (const set of sets) parts.push('--set', set);
+  for (const bug of bugs) parts.push('--bug', bug);
   return parts.map(quote).join(' ');
 }
 
@@ -48,7 +50,14 @@ function runCommand(scenarioPath: string | undefined, flags: RunFlags): number {
   const seed = parseSeed(flags.seed, scenario.seed);
   const overrides: Partial<Settings> = {};
   for (const set of flags.set) Object.assign(overrides, parseSetArgument(set));
-  const replay = replayCommand(scenarioPath, seed, flags.set);
+  // --bug adds to the bugs the scenario (or --set bugs=…) already switches on.
+  const bugs = flags.bug.map(parseBugArgument);
+  if (bugs.length > 0) {
+    const current = overrides.bugs ?? scenario.server.bugs ?? settingsDefault.bugs;
+    overrides.bugs = parseSetArgument(`bugs=${[...current, ...bugs].join(',')}`).bugs!;
+  }
+  checkBugsVariant(scenarioPath ?? '(built-in default)', { ...settingsDefault, ...scenario.server, ...overrides });
+  const replay = replayCommand(scenarioPath, seed, flags.set, bugs);
   const out = flags.json ? process.stderr : process.stdout;
   out.write(`seed=${seed}\n`);
   const traceFile = flags.trace === undefined ? undefined : new TraceFile(flags.trace);
@@ -89,6 +98,7 @@ export function buildProgram(): Command {
     .argument('[scenario]', 'scenario file (JSON, see sims/)')
     .option('--seed <n>', 'the run seed (default: the scenario’s own)')
     .addOption(new Option('--set <key=value>', `override a server setting by its Prosody name (${settingNames.join(', ')})`).argParser(collect).default([]))
+    .addOption(new Option('--bug <id>', `switch a historic mod_smacks bug back on (repeatable): ${bugIdsText()}`).argParser(collect).default([]))
     .option('--json', 'print one JSON object instead of the table')
     .option('--trace <file>', 'write every trace event as JSON lines')
     .action((scenarioPath: string | undefined, flags: RunFlags) => {

@@ -15,7 +15,8 @@ function table(rows: Array<[string, string | number, string?]>): string {
 export function formatReport(result: RunResult): string {
   const m = result.messages;
   const lines: string[] = [];
-  lines.push(`scenario ${result.scenario} · variant ${result.variant} · virtual time ${formatDurationMs(result.virtualTimeMs)} · ${result.clients.model + result.clients.scripted} clients`);
+  const bugs = result.settings.bugs.length === 0 ? '' : ` · bugs ${result.settings.bugs.join(' ')}`;
+  lines.push(`scenario ${result.scenario} · variant ${result.variant}${bugs} · virtual time ${formatDurationMs(result.virtualTimeMs)} · ${result.clients.model + result.clients.scripted} clients`);
   lines.push('');
   lines.push('messages');
   lines.push(

@@ -19,6 +19,7 @@ export function unsupportedSettings(settings: Settings): string[] {
   const problems: string[] = [];
   if (settings.variant !== 'core-0.12') problems.push(`variant=${settings.variant}: only the core 0.12 mod_smacks ships with Prosody 0.12.3`);
   if (settings.nooffline_noerror) problems.push('nooffline_noerror=true: mod_nooffline_noerror (prosody-modules) is not installed with Prosody');
+  if (settings.bugs.length > 0) problems.push(`bugs=${settings.bugs.join(',')}: historic bugs are switches of the simulator's ports, a real Prosody 0.12.3 cannot be given them`);
   if (settings.cloud_notify) problems.push('cloud_notify=true: mod_cloud_notify (prosody-modules) is not installed with Prosody');
   return problems;
 }

@@ -4,6 +4,7 @@
  * layers' option objects, so a new option cannot be added without a rule here.
  */
 import { type ServerOptions, serverOptionsDefault } from '../server/options.js';
+import { type BugId, bugCatalogue, bugIds, bugsVariantProblem, isBugId } from '../smacks/bugs.js';
 import { type SmacksOptions, smacksOptionsDefault } from '../smacks/options.js';
 import { ScenarioError } from './errors.js';
 
@@ -14,7 +15,8 @@ export const settingsDefault: Readonly<Settings> = Object.freeze({ ...serverOpti
 type Rule =
   | { kind: 'number'; min?: number; isInteger?: boolean; minExclusive?: boolean; text: string }
   | { kind: 'boolean'; text: string }
-  | { kind: 'enum'; values: readonly string[]; text: string };
+  | { kind: 'enum'; values: readonly string[]; text: string }
+  | { kind: 'list'; values: readonly string[]; text: string };
 
 export const settingRules: { readonly [Key in keyof Settings]: Rule } = {
   variant: { kind: 'enum', values: ['core-0.12', 'community'], text: 'which mod_smacks runs: core 0.12.3, or the prosody-modules community module' },
@@ -38,6 +40,7 @@ export const settingRules: { readonly [Key in keyof Settings]: Rule } = {
   csi_queue_size: { kind: 'number', min: 0, text: 'mod_csi_simple: stanzas held while inactive before a forced flush' },
   csi_resume_inactive_delay: { kind: 'number', min: 0, text: 'mod_csi_simple: seconds after a flush before writes are held again' },
   mam: { kind: 'boolean', text: 'mod_mam loaded (archives messages, stanza-id)' },
+  bugs: { kind: 'list', values: bugIds, text: 'historic mod_smacks bugs switched back on (smacks/bugs.ts), each for one variant' },
 };
 
 export function isSettingName(name: string): name is keyof Settings {
@@ -52,6 +55,8 @@ function allowedText(rule: Rule): string {
       return 'true or false';
     case 'enum':
       return rule.values.join(', ');
+    case 'list':
+      return `a list (JSON array, or comma-separated with --set) of ${rule.values.join(', ')}`;
     case 'number': {
       const bound = rule.min === undefined ? 'a number' : rule.minExclusive ? `a number > ${rule.min}` : `a number >= ${rule.min}`;
       return rule.isInteger ? bound.replace('a number', 'an integer') : bound;
@@ -79,6 +84,8 @@ export function parseSetting(source: string, path: string, name: string, raw: un
     case 'enum':
       if (typeof raw === 'string' && rule.values.includes(raw)) return raw as Settings[keyof Settings];
       return bad();
+    case 'list':
+      return parseBugList(source, path, raw);
     case 'number': {
       const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
       if (!Number.isFinite(value)) return bad();
@@ -96,4 +103,37 @@ export function parseSetArgument(text: string): Partial<Settings> {
   const name = text.slice(0, equals).trim();
   const value = text.slice(equals + 1).trim();
   return { [name]: parseSetting('--set', name, name, value) } as Partial<Settings>;
+}
+
+/** `bugs`: a JSON array of ids, or (from `--set`) one comma-separated string; kept in catalogue order. */
+function parseBugList(source: string, path: string, raw: unknown): readonly BugId[] {
+  const items = typeof raw === 'string' ? raw.split(',').map((item) => item.trim()).filter((item) => item !== '') : raw;
+  if (!Array.isArray(items)) throw new ScenarioError(source, path, 'expected a list of bug ids', raw, bugIdsText());
+  for (const item of items) {
+    if (typeof item !== 'string' || !isBugId(item)) throw new ScenarioError(source, path, `unknown bug ${JSON.stringify(item)}`, raw, bugIdsText());
+  }
+  return bugIds.filter((id) => items.includes(id));
+}
+
+/** Every bug id with the variant it belongs to, for error messages. */
+export function bugIdsText(): string {
+  return bugCatalogue.map((info) => `${info.id} (${info.variant})`).join(', ');
+}
+
+/** One `--bug ID` from the command line. */
+export function parseBugArgument(text: string): BugId {
+  const id = text.trim();
+  if (!isBugId(id)) throw new ScenarioError('--bug', id, `unknown bug ${JSON.stringify(id)}`, undefined, bugIdsText());
+  return id;
+}
+
+/**
+ * Refuse a bug of the other variant. Only the merged settings (scenario, `--set`, `--bug`) know the
+ * variant, so this runs when a run is assembled, not when a file is read.
+ */
+export function checkBugsVariant(source: string, settings: Settings, path = 'server.bugs'): void {
+  const problem = bugsVariantProblem(settings.bugs, settings.variant);
+  if (problem === undefined) return;
+  const own = bugCatalogue.filter((info) => info.variant === settings.variant).map((info) => info.id);
+  throw new ScenarioError(source, path, problem, settings.bugs, `for ${settings.variant}: ${own.join(', ')} (or set variant to the one the bug needs)`);
 }

@@ -2,6 +2,8 @@
  * mod_smacks configuration, by Prosody's option names, with 0.12.3's defaults (spec §1). Times are in
  * seconds as in prosody.cfg.lua. `variant` picks which mod_smacks runs.
  */
+import type { BugId } from './bugs.js';
+
 export type SmacksVariant = 'core-0.12' | 'community';
 
 export interface SmacksOptions {
@@ -21,6 +23,8 @@ export interface SmacksOptions {
   cloud_notify: boolean;
   /** mod_cloud_notify: seconds a push-enabled session may hibernate until its first important push. */
   push_max_hibernation_timeout: number;
+  /** Historic bugs switched back on (smacks/bugs.ts); each belongs to one variant. */
+  bugs: readonly BugId[];
 }
 
 export const smacksOptionsDefault: Readonly<SmacksOptions> = Object.freeze({
@@ -36,4 +40,5 @@ export const smacksOptionsDefault: Readonly<SmacksOptions> = Object.freeze({
   smacks_max_old_sessions: 10,
   cloud_notify: false,
   push_max_hibernation_timeout: 72 * 3600,
+  bugs: Object.freeze([]) as readonly BugId[],
 });

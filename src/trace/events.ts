@@ -41,6 +41,8 @@ export type TraceEvent =
   | { t: number; type: 'smacks.dispose'; jid: string; id?: string; name: string; disposition: 'offline' | 'bounce' | 'drop' | 'resend' }
   | { t: number; type: 'smacks.overflow'; jid: string; id?: string }
   | { t: number; type: 'smacks.evict'; jid: string; h: number }
+  /** A historic bug switched on with `bugs` (smacks/bugs.ts) changed what happened here. */
+  | { t: number; type: 'smacks.bug'; id: string; jid: string }
   | { t: number; type: 'offline.store'; user: string; id?: string }
   | { t: number; type: 'offline.fetch'; jid: string; count: number }
   | { t: number; type: 'router.bounce'; to: string; id?: string; condition: string }

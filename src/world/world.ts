@@ -19,7 +19,7 @@ import { ScheduledFaults } from '../net/scheduled-faults.js';
 import { Ledger, type MessageSummary } from '../outcome/ledger.js';
 import { normalizeWire } from '../outcome/wire.js';
 import { type PeerSpec, type Scenario, s2sLinkName } from '../scenario/schema.js';
-import { type Settings, settingsDefault } from '../scenario/settings.js';
+import { type Settings, checkBugsVariant, settingsDefault } from '../scenario/settings.js';
 import { C2sConn } from '../server/c2s.js';
 import { Csi } from '../server/csi.js';
 import { CsiSimple } from '../server/csi-simple.js';
@@ -158,6 +158,7 @@ export class World {
 
   /** A server with its modules, listening for c2s on `host` and for s2s on `s2s:<host>`. */
   private buildDomain(host: string, settings: Settings, accounts: Map<string, string>, idStream: string): Domain {
+    checkBugsVariant(this.scenario.name, settings, idStream === 'peer' ? 'peer.server.bugs' : 'server.bugs');
     const server = new Server(host, this.engine, this.trace, settings, accounts, this.rngs.stream(`${idStream}/ids`), epochMsDefault);
     const domain: Domain = { host, server, offline: new OfflineStore(server), smacks: loadSmacks(server, settings), settings, accounts };
     loadOptionalModules(server, settings);
