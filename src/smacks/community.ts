@@ -35,12 +35,13 @@
 import type { Timer } from '../engine/engine.js';
 import type { Hooks } from '../server/hooks.js';
 import type { Server } from '../server/server.js';
-import type { Session } from '../server/session.js';
+import type { CloseReason, Session } from '../server/session.js';
 import { bareJid } from '../xmpp/jid.js';
 import { xmlnsDelay, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors } from '../xmpp/ns.js';
 import { type Element, approxBytes, attr, childNs, deepClone, el, errorReply, isCountableStanza, luaToNumber } from '../xmpp/stanza.js';
 import { type SmacksApi, type SmacksMetrics, type SmView, emptyMetrics } from './api.js';
 import type { SmacksOptions } from './options.js';
+import { type BugId, BugSet } from './bugs.js';
 import { defaultDeliveryFailure, traceDispose } from './delivery-failure.js';
 
 type SmNs = typeof xmlnsSm2 | typeof xmlnsSm3;
@@ -168,6 +169,8 @@ export class CommunitySmacks implements SmacksApi {
   /** handle_resume is feeding handle_a its fake `<a>`: not an ack received from the wire (metrics). */
   private isFakeAck = false;
   readonly metrics: SmacksMetrics = emptyMetrics();
+  /** Historic bugs switched back on (smacks/bugs.ts); each branch is marked `BUG <id>`. */
+  private readonly bugs: BugSet;
   private readonly outgoingFilter = (stanza: Element, session: Session): Element | undefined => this.outgoingStanzaFilter(stanza, session);
   private readonly incomingFilter = (stanza: Element, session: Session): Element => this.countIncomingStanzas(stanza, session);
 
@@ -181,7 +184,13 @@ export class CommunitySmacks implements SmacksApi {
     if (!(options.smacks_max_old_sessions > 0)) throw new RangeError('smacks_max_old_sessions must be greater than 0');
     this.oldSessionRegistry = new PerUserCache<OldSession>(options.smacks_max_old_sessions, undefined);
     this.sessionRegistry = new PerUserCache<Session>(options.smacks_max_hibernated_sessions, (token, victim) => this.evictSession(token, victim));
+    this.bugs = new BugSet(options.bugs, options.variant);
     this.register(server.hooks);
+  }
+
+  /** A switched-on historic bug changed what happens to `session`: say so in the trace. */
+  private noteBug(id: BugId, session: Session): void {
+    this.server.trace.emit({ t: this.now(), type: 'smacks.bug', id, jid: session.label });
   }
 
   private register(hooks: Hooks): void {
@@ -200,7 +209,7 @@ export class CommunitySmacks implements SmacksApi {
       hooks.hook<NonzaEvent>(`stanza/${ns}:resume`, (event) => this.handleResume(event.origin, event.stanza, ns));
     }
     // The session.close wrapper of wrap_session_out (see the file comment).
-    server.hook('pre-session-close', (event) => this.closeWrapper(event.session));
+    server.hook('pre-session-close', (event) => this.closeWrapper(event.session, event.reason));
     server.hook('delivery/failure', (event) => defaultDeliveryFailure(this.server, event.session, event.stanza));
     server.hook('pre-resource-unbind', (event) => this.preResourceUnbind(event.session));
     hooks.hook<{ origin?: Session; session?: Session }>('csi-client-active', (event) => {
@@ -275,7 +284,7 @@ export class CommunitySmacks implements SmacksApi {
    */
   private requestAckIfNeeded(session: Session, state: CommunitySmState, force: boolean, stanza: Element | undefined): void {
     const queue = state.outgoingQueue; // the timer below sees this array even if the queue is swapped
-    const expectedH = state.lastAcknowledgedStanza + queue.length;
+    const expectedH = this.expectedH(state, queue);
     if (state.awaitingAck === undefined && state.hibernating === undefined) {
       const maxUnacked = session.state === 'inactive' ? this.options.smacks_max_inactive_unacked_stanzas : this.options.smacks_max_unacked_stanzas;
       // This check of last_requested_h prevents ack-loops if misbehaving clients report wrong counts.
@@ -287,7 +296,7 @@ export class CommunitySmacks implements SmacksApi {
           session.send(el('r', { xmlns: state.smacks }));
           if (session.destroyed) return; // sending something can trigger destruction
           state.awaitingAck = true;
-          state.lastRequestedH = state.lastAcknowledgedStanza + queue.length;
+          state.lastRequestedH = this.expectedH(state, queue);
           this.noteR(session, state);
           this.armDelayedAck(session, state);
         });
@@ -297,6 +306,15 @@ export class CommunitySmacks implements SmacksApi {
     if (queue.length > this.options.smacks_max_unacked_stanzas && state.awaitingAck === true && state.delayedAckTimer === undefined) {
       this.ackDelayed(session, state, stanza); // this is the only new stanza in the queue
     }
+  }
+
+  /** expected_h: the h the client will report once it has handled everything queued. */
+  private expectedH(state: CommunitySmState, queue: readonly Element[]): number {
+    // BUG B6 (2019-07, ebf151bb; fixed in dab90188): the ack-loop guard compared queue lengths, not
+    // absolute counts, so after an <a/> an <r/> is skipped whenever the queue is as long as it was at
+    // the last <r/>, and that stanza stays unacked until more traffic comes.
+    if (this.bugs.has('B6')) return queue.length;
+    return state.lastAcknowledgedStanza + queue.length;
   }
 
   private noteR(session: Session, state: CommunitySmState): void {
@@ -376,10 +394,15 @@ export class CommunitySmacks implements SmacksApi {
   }
 
   /** [M:wrap_session_out, the session.close wrapper] revoke the token, send a last `<a h>`. */
-  private closeWrapper(session: Session): undefined {
+  private closeWrapper(session: Session, reason: CloseReason): undefined {
     const state = this.states.get(session);
     if (state === undefined) return undefined; // not wrapped
-    if (state.resumptionToken !== undefined) {
+    if (state.resumptionToken !== undefined && reason === false && this.bugs.has('B2')) {
+      // BUG B2 (2012, fixed in ea092b0e): the client's own </stream:stream> did not revoke the token,
+      // so the destroy that follows hibernates the session: a ghost that keeps the user's presence
+      // until the hibernation times out (the close already disabled its send: it swallows iqs).
+      this.noteBug('B2', session);
+    } else if (state.resumptionToken !== undefined) {
       this.sessionRegistry.set(session.username, state.resumptionToken, undefined);
       this.oldSessionRegistry.set(session.username, state.resumptionToken, undefined);
       state.resumptionToken = undefined;
@@ -441,7 +464,7 @@ export class CommunitySmacks implements SmacksApi {
     if (state === undefined) return undefined; // "Received ack request from non-smack-enabled session"
     session.send(el('a', { xmlns: ns, h: state.handledCount }));
     const queue = state.outgoingQueue;
-    const expectedH = state.lastAcknowledgedStanza + queue.length;
+    const expectedH = this.expectedH(state, queue);
     if (queue.length > 0 && expectedH !== state.lastRequestedH) this.requestAckIfNeeded(session, state, true, undefined);
     return true;
   }
@@ -465,7 +488,12 @@ export class CommunitySmacks implements SmacksApi {
     const queue = state.outgoingQueue;
     const handledStanzaCount = h - state.lastAcknowledgedStanza;
     if (!this.isFakeAck) this.metrics.acksReceived++;
-    if (handledStanzaCount > queue.length) {
+    if (handledStanzaCount > queue.length && this.bugs.has('B11')) {
+      // BUG B11 (before 76f3b70e, 2021-11): "The client says it handled %d new stanzas, but we only sent
+      // %d :)" was only logged. The code below then empties the queue, stanzas the client never got
+      // included, and moves last_acknowledged_stanza past what was ever sent.
+      this.noteBug('B11', session);
+    } else if (handledStanzaCount > queue.length) {
       // "The client says it handled %d new stanzas, but we only sent %d :)" — a close since 76f3b70e (B11).
       this.server.trace.emit({ t: this.now(), type: 'smacks.a', jid: session.label, h, unacked: queue.length });
       this.ackCloseCondition = 'undefined-condition';
@@ -540,6 +568,13 @@ export class CommunitySmacks implements SmacksApi {
     // timer is for, in case it changed (the client may have bound a new resource and started a new
     // smacks session, or not be using smacks).
     const current = session.fullJid === undefined ? undefined : this.server.fullSessions.get(session.fullJid);
+    if (this.bugs.has('B1') && current !== undefined && current !== session) {
+      // BUG B1 (2011, fixed in 01e42371): the timer destroyed "the current session for this resource",
+      // which may be a new session that bound the resource without resuming.
+      this.noteBug('B1', current);
+      this.server.destroySession(current, undefined);
+      return undefined;
+    }
     if (session.destroyed) return undefined; // "The session has already been destroyed"
     const currentToken = current === undefined ? undefined : this.states.get(current)?.resumptionToken;
     // Check the hibernate time still matches what we think it is, otherwise the session resumed and re-hibernated.
@@ -550,7 +585,15 @@ export class CommunitySmacks implements SmacksApi {
     const currentTime = this.server.osTime();
     const timeoutStart = Math.max(state.hibernating, session.firstHibernatedPush ?? state.hibernating);
     if (session.pushIdentifier !== undefined && session.firstHibernatedPush === undefined) return timeoutSeconds;
-    if (currentTime - timeoutStart < timeoutSeconds && session.pushIdentifier !== undefined) return timeoutSeconds - (currentTime - timeoutStart);
+    if (currentTime - timeoutStart < timeoutSeconds && session.pushIdentifier !== undefined) {
+      if (this.bugs.has('B12')) {
+        // BUG B12 (2018-06 to 1e5438cf, 2021-04): re-armed with the time elapsed since the push instead
+        // of the time remaining, so the session wakes ever more rarely and expires late.
+        this.noteBug('B12', session);
+        return currentTime - timeoutStart;
+      }
+      return timeoutSeconds - (currentTime - timeoutStart);
+    }
     // "Destroying session for hibernating too long"
     this.sessionRegistry.set(session.username, resumptionToken, undefined);
     // save only actual h value and username/host (for security)
@@ -599,7 +642,15 @@ export class CommunitySmacks implements SmacksApi {
     // mark, so they are not queued again.
     const queue = state.outgoingQueue;
     const count = queue.length;
-    for (let index = 0; index < count; index++) original.send(queue[index]!);
+    if (this.bugs.has('B8') && count > 0) {
+      // BUG B8 (fixed in 52a5ce82, 2020-01): the replay went through the resumed session's send as new
+      // stanzas, without the _cached mark: the outgoing filter queues each one again, so the queue
+      // doubles and the next resumption sends them once more.
+      this.noteBug('B8', original);
+      for (let index = 0; index < count; index++) original.send(deepClone(queue[index]!));
+    } else {
+      for (let index = 0; index < count; index++) original.send(queue[index]!);
+    }
     session.isSendDisabled = true; // "Tried to send stanza on old session migrated by smacks resume"
     if (wasHibernating) this.metrics.hibernationsResumed++;
     else this.metrics.resumptionsOfLiveSessions++;

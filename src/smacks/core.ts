@@ -16,6 +16,7 @@ import { bareJid } from '../xmpp/jid.js';
 import { xmlnsDelay, xmlnsSm2, xmlnsSm3, xmlnsStanzaErrors, xmlnsStreams } from '../xmpp/ns.js';
 import { type Element, approxBytes, attr, childNs, deepClone, el, errorReply, isCountableStanza, luaToNumber } from '../xmpp/stanza.js';
 import type { SmacksOptions } from './options.js';
+import { type BugId, BugSet } from './bugs.js';
 import { type SmacksApi, type SmacksMetrics, type SmView, emptyMetrics } from './api.js';
 import { defaultDeliveryFailure, traceDispose } from './delivery-failure.js';
 import { SmQueue } from './smqueue.js';
@@ -64,6 +65,8 @@ export class CoreSmacks implements SmacksApi {
   /** old_session_registry (the `smacks_h` store): user → token → {h, t}. */
   private readonly oldSessions = new Map<string, Map<string, OldSession>>();
   readonly metrics: SmacksMetrics = emptyMetrics();
+  /** Historic bugs switched back on (smacks/bugs.ts); each branch is marked `BUG <id>`. */
+  private readonly bugs: BugSet;
   private readonly outgoingFilter = (stanza: Element, session: Session): Element | undefined => this.outgoingStanzaFilter(stanza, session);
   private readonly incomingFilter = (stanza: Element, session: Session): Element => this.countIncomingStanzas(stanza, session);
 
@@ -72,7 +75,13 @@ export class CoreSmacks implements SmacksApi {
     private readonly options: SmacksOptions,
   ) {
     assert(options.variant === 'core-0.12', `variant ${options.variant} is not handled by the core module`);
+    this.bugs = new BugSet(options.bugs, options.variant);
     this.register(server.hooks);
+  }
+
+  /** A switched-on historic bug changed what happens to `session`: say so in the trace. */
+  private noteBug(id: BugId, session: Session): void {
+    this.server.trace.emit({ t: this.now(), type: 'smacks.bug', id, jid: session.label });
   }
 
   private register(hooks: Hooks): void {
@@ -96,7 +105,7 @@ export class CoreSmacks implements SmacksApi {
     }
     server.hook('pre-session-close', (event) => this.preSessionClose(event.session));
     server.hook('delivery/failure', (event) => defaultDeliveryFailure(this.server, event.session, event.stanza));
-    server.hook('pre-resource-unbind', (event) => this.preResourceUnbind(event.session));
+    server.hook('pre-resource-unbind', (event) => this.preResourceUnbind(event.session, event.error));
     // request_ack_events: c2s-pre-ondrain (force = false)
     for (const name of ['c2s-pre-ondrain', 's2s-pre-ondrain']) {
       hooks.hook<{ session: Session }>(name, (event) => void this.requestAckNowIfNeeded(event.session, false));
@@ -121,6 +130,15 @@ export class CoreSmacks implements SmacksApi {
    * in the smacks_h store, and a resume after the restart gets <failed h>.
    */
   private serverStopping(reason: string): undefined {
+    if (this.bugs.has('B30')) {
+      // BUG B30 (before 685974b5d, 2021-12; the community module still): no server-stopping handler.
+      // mod_c2s closes only connected sessions, so hibernating ones die with the process: their
+      // queues are neither bounced nor stored offline, and no h is kept for a later <resume>.
+      for (const user of this.server.userSessions.values()) {
+        for (const session of user.sessions.values()) if (this.states.get(session)?.hibernating !== undefined) this.noteBug('B30', session);
+      }
+      return undefined;
+    }
     for (const user of [...this.server.userSessions.values()]) {
       for (const session of [...user.sessions.values()]) {
         const state = this.states.get(session);
@@ -244,10 +262,19 @@ export class CoreSmacks implements SmacksApi {
     if (state.hibernating !== undefined || state.awaitingAck) return false;
     if (force) return true;
     const queue = state.outgoingQueue!;
-    const expectedH = queue.countAcked() + queue.countUnacked();
+    const expectedH = this.expectedH(queue);
     const maxUnacked = session.state === 'inactive' ? this.options.smacks_max_inactive_unacked_stanzas : this.options.smacks_max_unacked_stanzas;
     // This check of last_requested_h prevents ack-loops with clients that report wrong counts.
     return queue.countUnacked() > maxUnacked && expectedH !== state.lastRequestedH;
+  }
+
+  /** The h the client will report once it has handled everything sent so far. */
+  private expectedH(queue: SmQueue<QueuedStanza>): number {
+    // BUG B18 (#1757, 0.12.0, fixed in 8027b67f1): both should_ack and request_ack added the unacked
+    // count to a counter that was no longer updated (always 0), so an <r/> is skipped whenever the
+    // unacked count equals the count at the last <r/>, however many stanzas were acked in between.
+    if (this.bugs.has('B18')) return 0 + queue.countUnacked();
+    return queue.countAcked() + queue.countUnacked();
   }
 
   /** request_ack(session, reason) */
@@ -256,7 +283,7 @@ export class CoreSmacks implements SmacksApi {
     state.awaitingAck = true; // set BEFORE sending (fix for #1761)
     session.send(el('r', { xmlns: state.smacks as SmNs }));
     if (session.destroyed) return; // sending something can trigger destruction
-    state.lastRequestedH = queue.countAcked() + queue.countUnacked();
+    state.lastRequestedH = this.expectedH(queue);
     this.metrics.acksRequested++;
     this.server.trace.emit({ t: this.now(), type: 'smacks.r', jid: session.label, lastRequestedH: state.lastRequestedH });
     if (state.delayedAckTimer === undefined) {
@@ -354,6 +381,14 @@ export class CoreSmacks implements SmacksApi {
   private preSessionClose(session: Session): undefined {
     const state = this.states.get(session);
     if (state === undefined) return undefined;
+    if (this.bugs.has('B22')) {
+      // BUG B22 (#1800, 0.12.0–0.12.2, fixed in 4dcabd36c): mod_websocket's session close did not fire
+      // pre-session-close, so none of this ran for a WebSocket session: the token stays, and the
+      // destroy that follows the close hibernates the session, even after a clean logout. (Streams
+      // here have no transport: the switch treats every session as a WebSocket one.)
+      if (state.resumptionToken !== undefined) this.noteBug('B22', session);
+      return undefined;
+    }
     if (state.resumptionToken !== undefined) {
       this.sessionRegistry.delete(this.registryKey(session.username!, state.resumptionToken));
       this.oldSessions.get(session.username!)?.delete(state.resumptionToken);
@@ -453,24 +488,53 @@ export class CoreSmacks implements SmacksApi {
     this.noteReleased(items);
     for (const { stanza } of items) {
       if (this.server.fire('delivery/failure', { session, stanza })) continue;
+      if (this.bugs.has('B19')) {
+        // BUG B19 (#1758, 0.12.0, fixed in 568aa7944): the guard compared `to` instead of `from` with
+        // the session's JID, so everything addressed to this session is dropped without an error.
+        const isBounced = attr(stanza, 'type') !== 'error' && attr(stanza, 'to') !== session.fullJid;
+        if (isBounced !== (attr(stanza, 'type') !== 'error' && attr(stanza, 'from') !== session.fullJid)) this.noteBug('B19', session);
+        if (isBounced) this.bounce(session, stanza);
+        else traceDispose(this.server, session, stanza, 'drop');
+        continue;
+      }
       if (attr(stanza, 'type') !== 'error' && attr(stanza, 'from') !== session.fullJid) {
-        traceDispose(this.server, session, stanza, 'bounce');
-        this.server.sendFromHost(errorReply(stanza, 'cancel', 'recipient-unavailable'));
+        this.bounce(session, stanza);
       } else {
         traceDispose(this.server, session, stanza, 'drop');
       }
     }
   }
 
+  /** The bounce of handle_unacked_stanzas: recipient-unavailable, routed from the host. */
+  private bounce(session: Session, stanza: Element): void {
+    traceDispose(this.server, session, stanza, 'bounce');
+    const reply = errorReply(stanza, 'cancel', 'recipient-unavailable');
+    if (this.bugs.has('B20') && session.isS2s) {
+      // BUG B20 (#1759, 0.12.0, fixed in d7e7558ba): the bounce was injected with core_process_stanza
+      // and the dying s2s session as origin; the router refuses a stanza "claiming to be from" a
+      // domain the stream is not authenticated for, so the sender never learns.
+      this.noteBug('B20', session);
+      this.server.router.fromRemote(session, reply);
+      return;
+    }
+    this.server.sendFromHost(reply);
+  }
+
   /** hook "pre-resource-unbind" */
-  private preResourceUnbind(session: Session): true | undefined {
+  private preResourceUnbind(session: Session, error: string | undefined): true | undefined {
     const state = this.states.get(session);
     if (state === undefined || !state.smacks) return undefined;
     if (state.resumptionToken === undefined) {
       if (state.outgoingQueue!.countUnacked() > 0) this.handleUnackedStanzas(session, state);
       return undefined;
     }
-    if (state.hibernating !== undefined) return undefined; // COMPAT: returns nothing ⇒ destruction proceeds (C-2)
+    if (state.hibernating !== undefined) {
+      // COMPAT: returns nothing ⇒ destruction proceeds without disposing of the queue (C-2).
+      if (!this.bugs.has('B15')) return undefined;
+      // BUG B15 (trunk, fixed in eb65a8b39): no "already hibernating" test: the session hibernates
+      // again with a second watchdog; the first one, no longer referenced, is never cancelled.
+      this.noteBug('B15', session);
+    }
     state.hibernating = this.server.osTime();
     state.hibernatingWatchdog = new Watchdog(this.server, this.options.smacks_hibernation_time, () => this.hibernationTimeout(session, state));
     const conn = session.conn;
@@ -482,6 +546,12 @@ export class CoreSmacks implements SmacksApi {
     this.metrics.hibernationsStarted++;
     this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-start', jid: session.label, unacked: state.outgoingQueue!.countUnacked() });
     this.server.hooks.fire('smacks-hibernation-start', { origin: session, queue: stanzasOf(state.outgoingQueue!.items()) });
+    if (conn !== undefined && (this.bugs.has('C-2') || this.bugs.has('B15'))) {
+      // The trigger of C-2 and B15: net.server reports the lost connection twice (upstream's diagnosis
+      // of B25), so mod_c2s calls destroy_session again on the now hibernating session.
+      if (this.bugs.has('C-2')) this.noteBug('C-2', session);
+      this.server.engine.after(0, () => this.server.destroySession(session, error));
+    }
     return true; // Postpone destruction for now
   }
 
@@ -520,8 +590,22 @@ export class CoreSmacks implements SmacksApi {
       return true;
     }
     const state = this.states.get(original)!;
+    if (original.destroyed) {
+      // COMPAT (B25): the registry still names a session that destroy_session retired (reachable only
+      // through the C-2 switch). The retired session has no queue left: the Lua raises an error at
+      // `queue:ack(h)` and nothing is answered.
+      this.noteBug('C-2', original);
+      return true;
+    }
     if (state.hibernatingWatchdog !== undefined) {
-      state.hibernatingWatchdog.cancel();
+      if (this.bugs.has('B23')) {
+        // BUG B23 (0.12.3, fixed in 0.12.4): a watchdog left running (here: forgotten instead of
+        // cancelled) calls back later, and the callback checks neither `hibernating` nor which
+        // watchdog it is: it destroys the resumed session "for hibernating too long".
+        this.noteBug('B23', original);
+      } else {
+        state.hibernatingWatchdog.cancel();
+      }
       state.hibernatingWatchdog = undefined;
     }
     const wasHibernating = state.hibernating !== undefined;
@@ -550,6 +634,13 @@ export class CoreSmacks implements SmacksApi {
     // Re-send what the client did not see, without queueing it again.
     const items = queue.items();
     state.resendingUnacked = true;
+    if (this.bugs.has('B9') && items.length > 0) {
+      // BUG B9 (trunk Dec 2021, fixed in 9c747a1db): the replay's send() closure belonged to the other
+      // session object, so the resumed session's resending flag was not set: every replayed stanza
+      // is queued again and goes out again at the next resumption.
+      this.noteBug('B9', original);
+      state.resendingUnacked = false;
+    }
     for (const item of items) original.send(item.stanza);
     state.resendingUnacked = false;
     session.isSendDisabled = true; // "Tried to send stanza on old session migrated by smacks resume"
@@ -558,6 +649,13 @@ export class CoreSmacks implements SmacksApi {
     this.metrics.stanzasReplayed += items.length;
     this.server.trace.emit({ t: this.now(), type: 'smacks.hibernation-end', jid: original.label, replayed: items.length, conn: original.conn?.connId ?? 0, resumeH: h });
     this.server.hooks.fire('smacks-hibernation-end', { origin: session, resumed: original, queue: stanzasOf(items) });
+    if (this.bugs.has('B16')) {
+      // BUG B16 (trunk, fixed in 11e5efc23): awaiting_ack is left as it was, so after an <r/> lost with
+      // the old connection should_ack refuses every request, this forced one included, for good.
+      if (state.awaitingAck) this.noteBug('B16', original);
+      this.requestAckNowIfNeeded(original, true);
+      return true;
+    }
     state.awaitingAck = false; // Don't wait for acks from before the resumption
     this.requestAckNowIfNeeded(original, true);
     return true;
@@ -576,7 +674,14 @@ export class CoreSmacks implements SmacksApi {
   private transplant(temp: Session, original: Session, state: SmState): void {
     const server = this.server;
     const oldConn = original.conn;
-    if (oldConn !== undefined) {
+    if (oldConn !== undefined && this.bugs.has('B28')) {
+      // BUG B28 (trunk, fixed in 33c20d9cf): the replaced connection is closed while still mapped to
+      // the session, so its disconnect runs mod_c2s's handler: destroy_session → hibernation with a
+      // watchdog that this resumption (which already cancelled the old one) never cancels.
+      this.noteBug('B28', original);
+      server.connDisconnected(oldConn, 'closed');
+      oldConn.close();
+    } else if (oldConn !== undefined) {
       server.forgetConn(oldConn as never);
       oldConn.close(); // closed silently: no stream error
     }
@@ -586,7 +691,8 @@ export class CoreSmacks implements SmacksApi {
     original.notopen = temp.notopen;
     state.hibernating = undefined;
     state.resumptionCounter++;
-    temp.conn = undefined;
+    // COMPAT: the temporary session keeps the connection (the Lua never clears it), so after a
+    // rejected resume the router's close of the temporary session closes it a second time.
     temp.type = original.type;
     this.wrapSession(original, state, true);
     server.mapConn(conn, original);
