@@ -56,7 +56,7 @@ export function scenarioSize(document: Doc, schedule: RecordedSchedule): Scenari
 
 /** `at` as a scenario file writes it: whole seconds, or seconds with milliseconds ("754.123s"). */
 export function formatAt(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3)}s`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3).replace(/0+$/, '')}s`;
 }
 
 function groupsOf(document: Doc): Group[] {
@@ -374,8 +374,13 @@ class Shrinker {
       const count = Number(group.count);
       let highest = 0;
       for (let number = 1; number <= count; number++) if (named.has(`${name}${number}`)) highest = number;
-      const candidates = [...new Set([Math.max(1, highest)])].filter((size) => size < count);
-      const found = this.firstFailing(candidates.map((size) => this.withGroup(current, index, (copy) => ({ ...copy, count: size }))));
+      const used: number[] = [];
+      for (let number = 1; number <= count; number++) if (named.has(`${name}${number}`)) used.push(number);
+      // Fewer clients: cut after the highest one named, else also renumber the named ones 1…k (their
+      // network and start draws change with their names, so this is only a candidate).
+      const candidates = [...new Set([Math.max(1, highest)])].filter((size) => size < count).map((size) => this.withGroup(current, index, (copy) => ({ ...copy, count: size })));
+      if (used.length < highest) candidates.push(renumbered(current, index, used));
+      const found = this.firstFailing(candidates);
       if (found !== undefined) {
         this.log(`group ${name}: ${count} → ${String(groupsOf(found)[index]!.count)} clients`);
         current = found;
@@ -421,6 +426,25 @@ class Shrinker {
     }
     return current;
   }
+}
+
+/** The document with the group's clients `used` (by number) renamed to 1…k everywhere a schedule names them. */
+function renumbered(document: Doc, groupIndex: number, used: readonly number[]): Doc {
+  const copy = clone(document);
+  const groups = groupsOf(copy);
+  const name = String(groups[groupIndex]!.name);
+  const rename = new Map(used.map((number, index) => [`${name}${number}`, `${name}${index + 1}`]));
+  const renamed = (value: unknown): unknown => (typeof value === 'string' ? (rename.get(value) ?? value) : value);
+  for (const group of groups) {
+    const schedule = group.schedule as { faults?: Doc[]; messages?: Doc[] } | undefined;
+    for (const fault of schedule?.faults ?? []) fault.client = renamed(fault.client);
+    for (const message of schedule?.messages ?? []) {
+      message.from = renamed(message.from);
+      message.to = renamed(message.to);
+    }
+  }
+  groups[groupIndex]!.count = Math.max(1, used.length);
+  return copy;
 }
 
 /** A group's network as an explicit object with its fault rates written out (to lower one of them). */

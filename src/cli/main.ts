@@ -7,6 +7,7 @@ import { AssertionError, LimitError } from '../engine/assert.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { type Settings, bugIdsText, checkBugsVariant, parseBugArgument, parseSetArgument, settingNames, settingsDefault } from '../scenario/settings.js';
 import { runScenario } from '../world/world.js';
+import { registerCheckCommands } from './check.js';
 import { conformCommand, type ConformFlags } from './conform.js';
 import { loadScenario } from './load.js';
 import { formatReport } from './report.js';
@@ -120,6 +121,7 @@ export function buildProgram(): Command {
     .action(async (paths: string[], flags: ConformFlags) => {
       process.exitCode = await conformCommand(paths, flags);
     });
+  registerCheckCommands(program);
   return program;
 }
 
