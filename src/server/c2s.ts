@@ -24,6 +24,8 @@ export class C2sConn implements ConnectionEnd, SessionConn {
   private buffer: Frame[] = [];
   private isFlushScheduled = false;
   private isClosed = false;
+  /** close() was called with data still buffered: the socket closes after the next flush. */
+  private isClosing = false;
   /** server_epoll `_write_lock` (pause_writes): writes are buffered but not flushed. */
   private isWriteLocked = false;
   private lastReadAt: number;
@@ -50,7 +52,8 @@ export class C2sConn implements ConnectionEnd, SessionConn {
   // ---- writing (server_epoll: buffered, flushed when the socket is writable) ----
 
   write(frame: Frame): void {
-    if (this.isClosed) return;
+    // server_epoll: close() turns write into a no-op, even while the buffer is still going out.
+    if (this.isClosed || this.isClosing) return;
     this.buffer.push(frame);
     if (!this.isWriteLocked) this.scheduleFlush();
   }
@@ -78,12 +81,13 @@ export class C2sConn implements ConnectionEnd, SessionConn {
    * then `c2s-ondrain` (mod_csi_simple). A close flushes even paused writes and, as server_epoll's
    * close replaces ondrain with the close itself, fires no `c2s-ondrain`.
    */
-  private flush(isClosing = false): void {
+  private flush(): void {
     this.isFlushScheduled = false;
     if (this.isClosed) {
       this.buffer = [];
       return;
     }
+    const isClosing = this.isClosing;
     if (this.isWriteLocked && !isClosing) return;
     if (this.server.connSession(this) !== undefined) this.server.hooks.fire(`${this.kind}-pre-ondrain`, { session: this.session });
     const frames = this.buffer;
@@ -94,21 +98,36 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       server.traceSend(this.connection.id, frame);
       this.connection.write(side, frame);
     }
-    if (!isClosing && this.server.connSession(this) !== undefined) this.server.hooks.fire(`${this.kind}-ondrain`, { session: this.session });
+    if (isClosing) this.closeNow();
+    else if (this.server.connSession(this) !== undefined) this.server.hooks.fire(`${this.kind}-ondrain`, { session: this.session });
   }
 
-  /** conn:close(): buffered data is flushed first, then FIN. No disconnect callback reaches mod_c2s
-   * for a close we started (the session was destroyed or unmapped before). */
+  /**
+   * conn:close() (server_epoll): with data still buffered the socket closes only once the buffer is
+   * written (at the flush of this turn); a second close() before that destroys the socket at once and
+   * the buffer is lost. That is what a client sees after a rejected <resume/>: mod_smacks closes the
+   * original session, then the router closes the temporary one on the same connection, and nothing
+   * of the <failed/> and the stream error goes out (conformance: resume-h-too-high).
+   * No disconnect callback reaches mod_c2s for a close we started.
+   */
   close(): void {
     if (this.isClosed) return;
-    if (this.buffer.length > 0) this.flush(true);
+    if (this.isClosing || this.buffer.length === 0) {
+      this.closeNow();
+      return;
+    }
+    this.isClosing = true;
+    this.server.forgetConn(this);
+    this.scheduleFlush();
+  }
+
+  private closeNow(): void {
     this.isClosed = true;
+    this.buffer = [];
     this.readTimer?.cancel();
     this.server.forgetConn(this);
     this.connection.close(this.side);
   }
-
-
 
   // ---- reading ----
 

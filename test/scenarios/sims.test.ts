@@ -160,12 +160,10 @@ describe('smacks_max_queue_size (sims/options/smacks_max_queue_size.json)', () =
 
   it("smacks_max_queue_size: 2 drops m1 from the ring, and the resume fails with resource-constraint", () => {
     const result = option('smacks_max_queue_size', 1, { smacks_max_queue_size: 2 });
-    expect((result.wire.bob ?? []).slice(3)).toEqual([
-      "<failed h='1' previd='SMID1' xmlns='urn:xmpp:sm:3'/>",
-      "<a h='1' xmlns='urn:xmpp:sm:3'/>",
-      "<stream:error><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Too many unacked stanzas remaining, session can't be resumed</text></stream:error>",
-      '</stream:stream>',
-    ]);
+    // The <failed h previd/>, <a/> and stream error are written but lost to the second close() of the
+    // connection (server_epoll): Bob sees nothing after his <resume/> (conformance: queue-overflow-resume).
+    expect((result.wire.bob ?? []).slice(3)).toEqual([]);
+    expect(result.events_.find((event) => event.type === 'smacks.resume-failed')).toMatchObject({ condition: 'resource-constraint', h: 1 });
     expect(result.events_.filter((event) => event.type === 'smacks.overflow')).toEqual([{ t: 1000, type: 'smacks.overflow', jid: 'bob@localhost/laptop', id: 'm1' }]);
     expect(fates(result)).toEqual({ m1: 'lost', m2: 'offline', m3: 'offline' });
   });

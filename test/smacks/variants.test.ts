@@ -113,13 +113,10 @@ describe('<resume> with a bad h (spec §8.2–8.4)', () => {
 
   it('core: h above what was sent gets <failed h previd/>, then the stream closes', () => {
     const result = runWith(core, tooHigh);
-    expect(result.wire.bob).toEqual([
-      enabledResumable(),
-      "<failed h='0' previd='SMID1' xmlns='urn:xmpp:sm:3'/>",
-      a(0),
-      streamError('undefined-condition', 'Client acknowledged more stanzas than sent by server'),
-      streamClose,
-    ]);
+    // Written, then lost to the second close() of the connection (server_epoll): the client sees only
+    // the TCP close, as against a real Prosody 0.12.3 (conformance: resume-h-too-high).
+    expect(result.wire.bob).toEqual([enabledResumable()]);
+    expect(eventsOf(result.events_, 'smacks.resume-failed').map((event) => event.condition)).toEqual(['undefined-condition']);
     expect(result.messages).toMatchObject({ offline: 1, lost: 0 });
   });
 
@@ -260,13 +257,9 @@ describe('more than 500 stanzas queued while hibernating (spec §3.2, §9.3, C-3
 
   it('core: the ring overflows, so the resume fails with resource-constraint and m1 is silently lost', () => {
     const result = runWith(core, doc);
-    expect(result.wire.bob).toEqual([
-      enabledResumable(),
-      "<failed h='0' previd='SMID1' xmlns='urn:xmpp:sm:3'/>",
-      a(0),
-      streamError('resource-constraint', "Too many unacked stanzas remaining, session can't be resumed"),
-      streamClose,
-    ]);
+    // The <failed/> and the stream error are lost to the second close() (see above).
+    expect(result.wire.bob).toEqual([enabledResumable()]);
+    expect(eventsOf(result.events_, 'smacks.resume-failed').map((event) => event.condition)).toEqual(['resource-constraint']);
     expect(result.messages).toMatchObject({ sent: 501, delivered: 0, offline: 500, lost: 1 });
     expect(eventsOf(result.events_, 'smacks.overflow').map((event) => event.id)).toEqual(['m1']);
   });
