@@ -80,7 +80,8 @@ export interface ClientKnobs {
   /** `<r/>` when nothing was sent or received for this long, while something is unacknowledged
    * (xmpp.js 30 s, Psi 20 s); 0: off. */
   ackIdleMs: number;
-  /** `<r/>` right after `<enabled/>` and `<resumed/>` (Conversations). */
+  /** `<r/>` right after `<enabled/>`, and after `<resumed/>` once the unacknowledged stanzas are re-sent
+   * (Conversations asks at once; most others ask because their policy runs on what they re-send). */
   ackAfterEnable: boolean;
   /** At most this many `<r/>` outstanding (Monal, Psi: 1); a request that would exceed it is sent when
    * the next `<a/>` arrives and something is still unacknowledged. 0: unbounded. */
@@ -160,7 +161,7 @@ export const knobDescriptors: readonly KnobDescriptor[] = [
   { name: 'ackEveryN', key: 'ackEveryN', kind: { type: 'number', min: 0, isInteger: true }, text: 'N of everyN (also with perMessage and debounce; 0: off)' },
   { name: 'ackDebounce', key: 'ackDebounceMs', kind: duration, text: 'debounce delay' },
   { name: 'ackIdle', key: 'ackIdleMs', kind: duration, text: '<r/> after this much silence with stanzas unacked (0: off)' },
-  { name: 'ackAfterEnable', key: 'ackAfterEnable', kind: boolean, text: '<r/> right after <enabled/> and <resumed/>' },
+  { name: 'ackAfterEnable', key: 'ackAfterEnable', kind: boolean, text: '<r/> after <enabled/> and after the re-sends that follow <resumed/>' },
   { name: 'maxOutstandingR', key: 'maxOutstandingR', kind: { type: 'number', min: 0, isInteger: true }, text: 'at most this many <r/> unanswered (0: unbounded)' },
   { name: 'ackValidation', key: 'ackValidation', kind: enumOf('ignore', 'log', 'kill', 'crash'), text: 'reaction to an impossible h' },
   { name: 'useFailedH', key: 'useFailedH', kind: boolean, text: 'prune with the h of <failed/>' },

@@ -65,6 +65,8 @@ export interface ModelStats {
   crashes: number;
 }
 
+const initialPresence = el('presence');
+
 const smModes: Record<ClientKnobs['sm'], SmMode> = { resume: 'resume', acks: 'enable', off: 'none' };
 
 export class ModelClient {
@@ -80,8 +82,15 @@ export class ModelClient {
   private lastInboundAt = 0;
   private lastOutboundAt = 0;
   private lastProbeAt = 0;
-  private lastAckAt = 0;
-  private lastPongAt = 0;
+  /**
+   * Counts of inbound data, `<a/>`s and probe pongs: a probe is answered when its count moved after
+   * it was sent (an answer in the same millisecond counts, as on a loopback link).
+   */
+  private inboundCount = 0;
+  private ackCount = 0;
+  private pongCount = 0;
+  /** Settling: clients whose policy could leave stanzas unacknowledged for good request at once. */
+  private isSettling = false;
   private probePingId: string | undefined;
   private probeTimer: Cancellable | undefined;
   private reconnectTimer: Cancellable | undefined;
@@ -115,6 +124,7 @@ export class ModelClient {
     events.onResumeFailed = (h) => this.resumeFailed(h);
     events.onInbound = () => {
       this.lastInboundAt = this.clock.now;
+      this.inboundCount++;
     };
     events.onOutbound = () => {
       this.lastOutboundAt = this.clock.now;
@@ -205,6 +215,11 @@ export class ModelClient {
   /** A stanza goes out; with SM it joins the unacked queue and the ack request policy runs. */
   private sendCounted(stanza: Element): void {
     this.xmpp.sendStanza(stanza);
+    this.afterSent(stanza);
+  }
+
+  /** The ack request policy after a stanza went out (knobs `ackRequest`, `ackEveryN`, …). */
+  private afterSent(stanza: Element): void {
     if (!this.xmpp.isSmEnabled) return;
     const knobs = this.knobs;
     this.sinceRequest++;
@@ -231,7 +246,17 @@ export class ModelClient {
       case 'never':
         break;
     }
+    if (this.isSettling && this.needsSettleFlush) this.requestAck();
     this.armAckIdle();
+  }
+
+  /**
+   * A client whose probe is not an `<r/>` and whose policy does not ask after every stanza (or after a
+   * pause) may keep stanzas unacknowledged until its next message; while settling there is none.
+   */
+  private get needsSettleFlush(): boolean {
+    const knobs = this.knobs;
+    return knobs.probe !== 'r' && knobs.ackRequest !== 'perStanza' && knobs.ackRequest !== 'debounce' && knobs.ackIdleMs === 0;
   }
 
   /** `<r/>` by the policy: held back while `maxOutstandingR` are unanswered (sent at the next `<a/>`). */
@@ -266,7 +291,7 @@ export class ModelClient {
   }
 
   private ackReceived(): void {
-    this.lastAckAt = this.clock.now;
+    this.ackCount++;
     if (this.outstandingR > 0) this.outstandingR--;
     if (this.isRequestPending && this.xmpp.unacked.length > 0) this.requestAck();
     else if (this.xmpp.unacked.length === 0) this.isRequestPending = false;
@@ -293,7 +318,7 @@ export class ModelClient {
     if ((type !== 'result' && type !== 'error') || id === undefined) return;
     if (id === this.probePingId) {
       this.probePingId = undefined;
-      this.lastPongAt = this.clock.now;
+      this.pongCount++;
       return;
     }
     const sentAt = this.pendingPings.get(id);
@@ -359,13 +384,19 @@ export class ModelClient {
     this.isRequestPending = false;
     this.sinceRequest = 0;
     if (how === 'login') {
+      // XmppClient sent the initial presence; it counts like any stanza of ours.
+      if (this.login.presence) this.afterSent(initialPresence);
       this.pendingPings.clear();
       this.recoverOrphans();
       if (knobs.push) this.registerPush();
       if (knobs.csi && !this.device.isForeground) this.sendCsi('inactive');
     }
     for (const message of this.waiting.splice(0)) this.transmit(message);
-    if (knobs.ackAfterEnable) this.requestAck();
+    if (knobs.ackAfterEnable || (this.isSettling && this.needsSettleFlush)) {
+      // After <resumed/> XmppClient re-sends the unacked stanzas once we return: ask after them.
+      if (how === 'resumed') this.clock.after(0, () => this.requestAck());
+      else this.requestAck();
+    }
     this.armProbe();
   }
 
@@ -414,7 +445,7 @@ export class ModelClient {
     this.probeTimer?.cancel();
     this.probeTimer = undefined;
     if (this.knobs.probe === 'none') return;
-    this.probeTimer = this.clock.at(this.idleSince() + this.knobs.probeIdleMs, () => this.probeCheck());
+    this.probeTimer = this.clock.at(Math.max(this.clock.now, this.idleSince() + this.knobs.probeIdleMs), () => this.probeCheck());
   }
 
   private probeCheck(): void {
@@ -429,8 +460,8 @@ export class ModelClient {
 
   private sendProbe(type: 'r' | 'ping' | 'whitespace', timeoutMs: number, reason: string): void {
     this.probeTimer?.cancel();
-    const sentAt = this.clock.now;
-    this.lastProbeAt = sentAt;
+    this.lastProbeAt = this.clock.now;
+    const counts = { inbound: this.inboundCount, acks: this.ackCount, pongs: this.pongCount };
     if (type === 'r') this.forceAckRequest();
     else if (type === 'ping') {
       this.probePingId = `${this.name}-probe-${++this.iqSeq}`;
@@ -445,14 +476,14 @@ export class ModelClient {
     this.probeTimer = this.clock.after(timeoutMs, () => {
       this.probeTimer = undefined;
       if (this.xmpp.phase !== 'online') return;
-      if (this.isProbeAnswered(type, sentAt)) this.armProbe();
+      if (this.isProbeAnswered(type, counts)) this.armProbe();
       else this.giveUp(reason);
     });
   }
 
-  private isProbeAnswered(type: 'r' | 'ping' | 'whitespace', sentAt: number): boolean {
-    if (this.knobs.probeAnyInbound || type === 'whitespace') return this.lastInboundAt > sentAt;
-    return type === 'r' ? this.lastAckAt > sentAt : this.lastPongAt > sentAt;
+  private isProbeAnswered(type: 'r' | 'ping' | 'whitespace', before: { inbound: number; acks: number; pongs: number }): boolean {
+    if (this.knobs.probeAnyInbound || type === 'whitespace') return this.inboundCount > before.inbound;
+    return type === 'r' ? this.ackCount > before.acks : this.pongCount > before.pongs;
   }
 
   /** Leave the connection by the client's close style (knob `closeStyle`). */
@@ -541,7 +572,9 @@ export class ModelClient {
 
   /** Settle: the user opens the app for good, the network has healed: reconnect promptly. */
   settle(): void {
+    this.isSettling = true;
     this.device.settle();
+    if (this.needsSettleFlush && this.xmpp.phase === 'online' && this.xmpp.unacked.length > 0) this.requestAck();
     this.attempts = 0;
     if (this.reconnectTimer !== undefined && this.xmpp.phase === 'offline') {
       this.reconnectTimer.cancel();

@@ -48,6 +48,8 @@ export class Connection {
   /** Last time a frame crossed this connection (either way): its NAT mapping's idle clock. */
   private lastActivityAt: number;
   private isNatExpiryTraced = false;
+  /** The mapping has been found expired once: it never comes back (even if NAT expiry is turned off). */
+  private isNatLost = false;
 
   constructor(
     readonly id: number,
@@ -66,8 +68,10 @@ export class Connection {
 
   /** Idle longer than the path's NAT timeout: the mapping is gone (checked lazily, it never comes back). */
   get isNatExpired(): boolean {
+    if (this.isNatLost) return true;
     const natIdleMs = this.path.natIdleMs;
-    return natIdleMs > 0 && this.engine.now - this.lastActivityAt > natIdleMs;
+    if (natIdleMs > 0 && this.engine.now - this.lastActivityAt > natIdleMs) this.isNatLost = true;
+    return this.isNatLost;
   }
 
   private endOf(side: Side): ConnectionEnd | undefined {

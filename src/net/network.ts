@@ -134,6 +134,18 @@ export class Network {
     }
   }
 
+  /**
+   * Settle: NAT mappings stop expiring (the network has healed). A mapping already expired stays
+   * gone, so it is looked at once before the timeout is switched off.
+   */
+  endNatExpiry(): void {
+    for (const [client, path] of this.paths) {
+      if (path.natIdleMs === 0) continue;
+      for (const connection of this.connections(client)) void connection.isNatExpired;
+      path.natIdleMs = 0;
+    }
+  }
+
   /** `listener` hears when the network of `client`'s path changed (the end of a handover). */
   onNetworkChange(client: string, listener: () => void): void {
     this.changeListeners.set(client, listener);

@@ -336,6 +336,7 @@ export class World {
       const path = this.network.path(client);
       if (path.fault !== 'none' || path.extraDelayMs > 0) this.network.fault(client, 'heal');
     }
+    this.network.endNatExpiry();
     for (const client of this.models) client.settle();
     const deadline = engine.now + this.scenario.settleMsMax;
     let isQuiet = false;
