@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { AssertionError, LimitError } from '../engine/assert.js';
 import { ScenarioError } from '../scenario/errors.js';
-import { type Settings, bugIdsText, checkBugsVariant, parseBugArgument, parseSetArgument, settingNames, settingsDefault } from '../scenario/settings.js';
+import { type Settings, bugIdsText, checkCombinedSettings, parseBugArgument, parseSetArgument, settingNames, settingsDefault } from '../scenario/settings.js';
 import { runScenario } from '../world/world.js';
 import { registerCheckCommands } from './check.js';
 import { conformCommand, type ConformFlags } from './conform.js';
@@ -57,7 +57,7 @@ function runCommand(scenarioPath: string | undefined, flags: RunFlags): number {
     const current = overrides.bugs ?? scenario.server.bugs ?? settingsDefault.bugs;
     overrides.bugs = parseSetArgument(`bugs=${[...current, ...bugs].join(',')}`).bugs!;
   }
-  checkBugsVariant(scenarioPath ?? '(built-in default)', { ...settingsDefault, ...scenario.server, ...overrides });
+  checkCombinedSettings(scenarioPath ?? '(built-in default)', { ...settingsDefault, ...scenario.server, ...overrides });
   const replay = replayCommand(scenarioPath, seed, flags.set, bugs);
   const out = flags.json ? process.stderr : process.stdout;
   out.write(`seed=${seed}\n`);

@@ -49,6 +49,7 @@ export function formatReport(result: RunResult): string {
   );
   lines.push('');
   lines.push(`events ${result.events} · trace events ${result.traceEvents} · trace hash ${result.traceHash}${result.settled ? '' : ' · NOT SETTLED within settleMax'}`);
+  if (!result.scriptFinished) lines.push('THE SCRIPT DID NOT FINISH within its bound: later steps never ran');
   if (result.scriptTimeouts.length > 0) lines.push(`script steps that timed out: ${result.scriptTimeouts.join(', ')}`);
   return lines.join('\n');
 }

@@ -131,9 +131,21 @@ export function parseBugArgument(text: string): BugId {
  * Refuse a bug of the other variant. Only the merged settings (scenario, `--set`, `--bug`) know the
  * variant, so this runs when a run is assembled, not when a file is read.
  */
-export function checkBugsVariant(source: string, settings: Settings, path = 'server.bugs'): void {
+function checkBugsVariant(source: string, settings: Settings, path = 'server.bugs'): void {
   const problem = bugsVariantProblem(settings.bugs, settings.variant);
   if (problem === undefined) return;
   const own = bugCatalogue.filter((info) => info.variant === settings.variant).map((info) => info.id);
   throw new ScenarioError(source, path, problem, settings.bugs, `for ${settings.variant}: ${own.join(', ')} (or set variant to the one the bug needs)`);
+}
+
+/**
+ * Rules that involve more than one setting, checked once the scenario's settings and `--set` are
+ * merged (before anything runs): what Prosody would refuse at module load.
+ */
+export function checkCombinedSettings(source: string, settings: Settings, path = 'server'): void {
+  checkBugsVariant(source, settings, `${path}.bugs`);
+  if (settings.variant === 'community' && settings.smacks_max_old_sessions <= 0) {
+    // community mod_smacks: util.cache(smacks_max_old_sessions) asserts a positive size at load.
+    throw new ScenarioError(source, `${path}.smacks_max_old_sessions`, 'the community variant needs a positive value (util.cache asserts size > 0)', settings.smacks_max_old_sessions, 'an integer >= 1');
+  }
 }

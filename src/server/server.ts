@@ -65,6 +65,8 @@ export class Server {
     // mod_c2s keepalive (−1): a read timeout nobody else answered (no SM) sends a whitespace ping
     // and keeps the connection.
     this.hook('c2s-read-timeout', (event) => (event.session.notopen ? undefined : event.session.send(whitespaceFrame)), -1);
+    // mod_s2s keepalive (−1): the same for s2s streams (sends2s(' ') keeps the connection).
+    this.hooks.hook<{ session: Session }>('s2s-read-timeout', (event) => (event.session.notopen ? undefined : event.session.send(whitespaceFrame)), -1);
     // mod_c2s "server-stopping" (−100): close every connected session.
     this.hook('server-stopping', (event) => {
       for (const session of [...this.conns.values()]) {

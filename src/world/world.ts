@@ -19,7 +19,7 @@ import { ScheduledFaults } from '../net/scheduled-faults.js';
 import { Ledger, type MessageSummary } from '../outcome/ledger.js';
 import { normalizeWire } from '../outcome/wire.js';
 import { type PeerSpec, type Scenario, s2sLinkName } from '../scenario/schema.js';
-import { type Settings, checkBugsVariant, settingsDefault } from '../scenario/settings.js';
+import { type Settings, checkCombinedSettings, settingsDefault } from '../scenario/settings.js';
 import { C2sConn } from '../server/c2s.js';
 import { Csi } from '../server/csi.js';
 import { CsiSimple } from '../server/csi-simple.js';
@@ -78,6 +78,8 @@ export interface RunResult {
   /** Message fates by the sender's client model (population groups only). */
   byModel: Record<string, { clients: number; sent: number; delivered: number; duplicated: number; offline: number; bounced: number; lost: number }>;
   scriptTimeouts: number[];
+  /** False if the script was cut off by the run's bound (a bug: every step ends by its timeout). */
+  scriptFinished: boolean;
   wire: Record<string, string[]>;
   fates: ReturnType<Ledger['fates']>;
 }
@@ -158,7 +160,7 @@ export class World {
 
   /** A server with its modules, listening for c2s on `host` and for s2s on `s2s:<host>`. */
   private buildDomain(host: string, settings: Settings, accounts: Map<string, string>, idStream: string): Domain {
-    checkBugsVariant(this.scenario.name, settings, idStream === 'peer' ? 'peer.server.bugs' : 'server.bugs');
+    checkCombinedSettings(this.scenario.name, settings, idStream === 'peer' ? 'peer.server' : 'server');
     const server = new Server(host, this.engine, this.trace, settings, accounts, this.rngs.stream(`${idStream}/ids`), epochMsDefault);
     const domain: Domain = { host, server, offline: new OfflineStore(server), smacks: loadSmacks(server, settings), settings, accounts };
     loadOptionalModules(server, settings);
@@ -304,16 +306,29 @@ export class World {
     for (const traffic of this.traffic) traffic.start();
     for (const faults of this.faults) faults.start();
     engine.runUntil(this.scenario.durationMs);
-    const scriptDeadline = this.scenario.durationMs + this.scenario.settleMsMax;
+    // Every step has an `at` or a timeout, so a script ends; the bound only catches a bug.
+    const scriptDeadline = Math.max(this.scenario.durationMs, this.scriptLengthBoundMs()) + this.scenario.settleMsMax;
     while (this.script !== undefined && !this.script.isDone && engine.now < scriptDeadline) {
       const next = engine.nextAt();
       if (next === undefined) break;
       engine.runUntil(next);
     }
+    const isScriptFinished = this.script === undefined || this.script.isDone;
     this.wire = this.snapshotWire();
     const settled = this.settle();
     this.trace.emit({ t: engine.now, type: 'run.phase', phase: 'done' });
-    return this.result(settled);
+    return this.result(settled && isScriptFinished, isScriptFinished);
+  }
+
+  /** The latest a script can end: its last `at`, plus every step's timeout and wait. */
+  private scriptLengthBoundMs(): number {
+    let lastAtMs = 0;
+    let waitsMs = 0;
+    for (const step of this.scenario.script) {
+      lastAtMs = Math.max(lastAtMs, step.atMs ?? 0);
+      waitsMs += step.timeoutMs + (step.do === 'wait' ? step.forMs : 0);
+    }
+    return lastAtMs + waitsMs;
   }
 
   private snapshotWire(): Record<string, string[]> {
@@ -434,7 +449,7 @@ export class World {
     return byModel;
   }
 
-  private result(settled: boolean): RunResult {
+  private result(settled: boolean, isScriptFinished: boolean): RunResult {
     const metrics = this.smacks.metrics;
     const messages = this.ledger.summary();
     return {
@@ -462,6 +477,7 @@ export class World {
       clientSide: this.clientSide(),
       byModel: this.byModel(),
       scriptTimeouts: this.script?.timedOut ?? [],
+      scriptFinished: isScriptFinished,
       wire: this.wire,
       fates: this.ledger.fates(),
     };

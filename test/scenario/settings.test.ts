@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../src/scenario/errors.js';
-import { parseSetArgument, parseSetting, settingNames, settingsDefault } from '../../src/scenario/settings.js';
+import { checkCombinedSettings, parseSetArgument, parseSetting, settingNames, settingsDefault } from '../../src/scenario/settings.js';
 
 function refusal(run: () => unknown): ScenarioError {
   try {
@@ -96,5 +96,13 @@ describe('settings defaults', () => {
 
   it('have a validation rule for every setting and a setting for every rule', () => {
     expect([...settingNames].sort()).toEqual(Object.keys(settingsDefault).sort());
+  });
+});
+
+describe('settings that depend on each other', () => {
+  it('refuses smacks_max_old_sessions 0 for the community variant, whose util.cache asserts a positive size', () => {
+    const refusal = (): void => checkCombinedSettings('f.json', { ...settingsDefault, variant: 'community', smacks_max_old_sessions: 0 });
+    expect(refusal).toThrow("f.json: server.smacks_max_old_sessions: the community variant needs a positive value (util.cache asserts size > 0) (got 0); allowed: an integer >= 1");
+    expect(() => checkCombinedSettings('f.json', { ...settingsDefault, smacks_max_old_sessions: 0 })).not.toThrow();
   });
 });
