@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: figures, not tests. Prints engine events/s, end-to-end stanzas/s and the ratio of
  * virtual to wall time for the built-in default scenario and for 1,000 clients × 24 virtual hours,
- * plus the memory one queued stanza costs on the server.
+ * the wall time and peak heap of 10,000 clients × 1 virtual hour (one preset, then a mix of presets
+ * and networks), plus the memory one queued stanza costs on the server.
  */
 import { Engine } from '../engine/engine.js';
 import { defaultScenarioDocument } from '../scenario/default.js';
@@ -48,6 +49,32 @@ function benchScenario(label: string, document: object): void {
   );
 }
 
+/**
+ * A large population: wall time, and the heap at its highest (sampled every 100,000 trace events, and
+ * at the end, above the heap before the scenario was built).
+ */
+function benchScale(label: string, document: object): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let heapPeak = heapBefore;
+  let traceEvents = 0;
+  const sample = (): void => {
+    if (++traceEvents % 100_000 !== 0) return;
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+  };
+  const startedAt = performance.now();
+  const result = runScenario(readScenario(label, document), { seed: 1, listeners: [sample] });
+  const wallMs = performance.now() - startedAt;
+  heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+  const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
+  console.log(
+    `${label}: ${(wallMs / 1000).toFixed(1)} s wall, peak heap ${mib(heapPeak - heapBefore)} above the start ` +
+      `(${Math.round((heapPeak - heapBefore) / result.clients.model).toLocaleString('en-US')} bytes per client; rss ${mib(process.memoryUsage().rss)}); ` +
+      `${result.events.toLocaleString('en-US')} engine events, ${result.messages.sent.toLocaleString('en-US')} messages, lost ${result.messages.lost}, settled ${result.settled}`,
+  );
+}
+
 function benchQueueMemory(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) {
@@ -88,5 +115,23 @@ benchScenario('throughput (50 clients × 10 msg/s, wired, 10 min)', {
   name: 'bench-throughput',
   duration: '10m',
   population: { groups: [{ name: 't', count: 50, model: 'mobile', network: 'wired', messagesPerHour: 36_000 }] },
+});
+benchScale('10,000 clients × 1 h, mobile, lossy-mobile', {
+  name: 'bench-10000x1h',
+  duration: '1h',
+  population: { groups: [{ name: 'u', count: 10_000, model: 'mobile', network: 'lossy-mobile', messagesPerHour: 6 }] },
+});
+benchScale('10,000 clients × 1 h, a mix of presets and networks', {
+  name: 'bench-10000x1h-mix',
+  duration: '1h',
+  server: { cloud_notify: true },
+  population: {
+    groups: [
+      { name: 'conv', count: 4000, model: 'conversations', network: 'lte-good', messagesPerHour: 6, traffic: { diurnal: true, presencePerHour: 1 } },
+      { name: 'monal', count: 2000, model: 'monal', network: 'ios-suspend', messagesPerHour: 6 },
+      { name: 'desk', count: 2000, model: 'gajim', network: 'wifi-home', messagesPerHour: 6, traffic: { pingsPerHour: 1 } },
+      { name: 'web', count: 2000, model: 'xmppjs', network: 'browser-hidden', messagesPerHour: 6 },
+    ],
+  },
 });
 benchQueueMemory();

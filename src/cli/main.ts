@@ -8,6 +8,7 @@ import { ScenarioError } from '../scenario/errors.js';
 import { type Settings, bugIdsText, checkCombinedSettings, parseBugArgument, parseSetArgument, settingNames, settingsDefault } from '../scenario/settings.js';
 import { runScenario } from '../world/world.js';
 import { registerCheckCommands } from './check.js';
+import { registerScenariosCommand } from './scenarios.js';
 import { conformCommand, type ConformFlags } from './conform.js';
 import { loadScenario } from './load.js';
 import { formatReport } from './report.js';
@@ -122,6 +123,7 @@ export function buildProgram(): Command {
       process.exitCode = await conformCommand(paths, flags);
     });
   registerCheckCommands(program);
+  registerScenariosCommand(program);
   return program;
 }
 

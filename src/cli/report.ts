@@ -47,6 +47,32 @@ export function formatReport(result: RunResult): string {
       ['peak queued bytes (all)', result.queue.peakBytes],
     ]),
   );
+  const byModel = Object.entries(result.byModel);
+  if (byModel.length > 0) {
+    lines.push('');
+    lines.push('by client model (sender)');
+    lines.push(
+      table(
+        byModel.map(([model, row]) => [
+          model,
+          row.sent,
+          `${row.clients} clients · delivered ${row.delivered} · duplicated ${row.duplicated} · offline ${row.offline} · bounced ${row.bounced} · lost ${row.lost}`,
+        ]),
+      ),
+    );
+    const side = result.clientSide;
+    lines.push('');
+    lines.push('clients');
+    lines.push(
+      table([
+        ['messages failed at sender', side.messagesFailed, 'the user was told (offline, or unacked after a failed resume)'],
+        ['presence updates sent', side.presenceSent],
+        ['pings answered / sent', `${side.pingsAnswered} / ${side.pingsSent}`, side.pingsAnswered > 0 ? `mean round trip ${side.pingRttMsMean} ms` : ''],
+        ['pushes received', side.pushesReceived],
+        ['client crashes', side.crashes],
+      ]),
+    );
+  }
   lines.push('');
   lines.push(`events ${result.events} · trace events ${result.traceEvents} · trace hash ${result.traceHash}${result.settled ? '' : ' · NOT SETTLED within settleMax'}`);
   if (!result.scriptFinished) lines.push('THE SCRIPT DID NOT FINISH within its bound: later steps never ran');
