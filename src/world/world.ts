@@ -6,8 +6,17 @@
  * 2. settle: traffic and random faults stop, every path heals, model clients reconnect and drain,
  *    the server finishes what it was doing (read timeouts, hibernation expiry), and whatever waits
  *    in offline storage is fetched by a login of its account. Then every message gets its fate.
+ *
+ * The phases are one generator that yields the times to advance to (phases.ts): `run()` drives it
+ * synchronously; `runAsync()` one event at a time with a microtask drain after each event that
+ * entered xmpp.js code, which a population with `xmppjs-real` clients needs (their code awaits
+ * promises, reads timers, Date and Math.random: those are virtual while it runs).
  */
+import { knobDescriptors, type ClientKnobs } from '../clients/knobs.js';
 import { ModelClient } from '../clients/model.js';
+import { clientPresets } from '../clients/presets.js';
+import { VirtualGlobals, type YieldToMicrotasks, microtaskDrain } from '../clients/xmppjs/virtual-globals.js';
+import { XmppjsRealClient, fixedKnobProblem } from '../clients/xmppjs/xmppjs-real.js';
 import { type Account, XmppClient } from '../clients/xmpp-client.js';
 import { Engine } from '../engine/engine.js';
 import { RngStreams } from '../engine/rng.js';
@@ -18,6 +27,7 @@ import { RandomFaults } from '../net/random-faults.js';
 import { ScheduledFaults } from '../net/scheduled-faults.js';
 import { Ledger, type MessageSummary } from '../outcome/ledger.js';
 import { normalizeWire } from '../outcome/wire.js';
+import { ScenarioError } from '../scenario/errors.js';
 import { type PeerSpec, type Scenario, s2sLinkName } from '../scenario/schema.js';
 import { type Settings, checkCombinedSettings, settingsDefault } from '../scenario/settings.js';
 import { C2sConn } from '../server/c2s.js';
@@ -36,6 +46,7 @@ import { scheduleTargetJid } from '../scenario/schedule.js';
 import { ScheduledTraffic } from '../workload/scheduled-traffic.js';
 import { AccountDevices, ChatTraffic, type TrafficSender } from '../workload/traffic.js';
 import { attr, type Element } from '../xmpp/stanza.js';
+import { type Phases, driveAsync, driveSync } from './phases.js';
 import { ScriptRunner, type ScriptedClient, ServerSignals } from './script-runner.js';
 
 export interface RunOptions {
@@ -120,7 +131,9 @@ export class World {
   readonly ledger = new Ledger();
   readonly settings: Settings;
   readonly scripted = new Map<string, ScriptedClient>();
-  readonly models: ModelClient[] = [];
+  readonly models: Array<ModelClient | XmppjsRealClient> = [];
+  /** The globals xmpp.js reads, made virtual while the run lasts: only with `xmppjs-real` clients. */
+  private globals: VirtualGlobals | undefined;
   /** Model clients registered for push, by their push node (their name). */
   private readonly pushTargets = new Map<string, ModelClient>();
   private messagesFailed = 0;
@@ -255,23 +268,29 @@ export class World {
     for (const group of this.scenario.groups) {
       for (let index = 1; index <= group.count; index++) {
         const account = `${group.name}${index}`;
-        const devices: ModelClient[] = [];
+        const devices: TrafficSender[] = [];
         for (const device of group.devices) {
           const name = group.devices.length === 1 ? account : `${account}/${device.resource}`;
           this.network.addPath(name, device.network.path);
-          const model = new ModelClient(name, this.account(account), device.model, device.knobs, {
-            engine: this.engine,
-            network: this.network,
-            trace: this.trace,
-            rng: this.rngs.stream(`client/${name}`),
-            appRng: device.knobs.foreground === 'on-use' ? this.rngs.stream(`app/${name}`) : undefined,
-            environment: device.network.device,
-            pushJid: pushServiceJid,
-          });
-          this.models.push(model);
-          devices.push(model);
-          if (device.knobs.push) this.pushTargets.set(name, model);
-          if (device.knobs.netChange !== 'none') this.network.onNetworkChange(name, () => model.networkChanged());
+          if (device.model === xmppjsRealModel) {
+            const real = this.buildXmppjsReal(name, account, device.knobs);
+            this.models.push(real);
+            devices.push(real);
+          } else {
+            const model = new ModelClient(name, this.account(account), device.model, device.knobs, {
+              engine: this.engine,
+              network: this.network,
+              trace: this.trace,
+              rng: this.rngs.stream(`client/${name}`),
+              appRng: device.knobs.foreground === 'on-use' ? this.rngs.stream(`app/${name}`) : undefined,
+              environment: device.network.device,
+              pushJid: pushServiceJid,
+            });
+            this.models.push(model);
+            devices.push(model);
+            if (device.knobs.push) this.pushTargets.set(name, model);
+            if (device.knobs.netChange !== 'none') this.network.onNetworkChange(name, () => model.networkChanged());
+          }
           const scheduled = group.schedule?.faults;
           if (scheduled !== undefined) {
             this.faults.push(new ScheduledFaults(this.engine, this.network, name, scheduled, device.network.faults.map((fault) => fault.kind)));
@@ -297,7 +316,50 @@ export class World {
     }
   }
 
+  /**
+   * The real xmpp.js as one device (clients/xmppjs/): its knobs may change only what xmpp.js lets an
+   * app set; everything else is the library's and refused.
+   */
+  private buildXmppjsReal(name: string, account: string, knobs: Readonly<ClientKnobs>): XmppjsRealClient {
+    const fixed = fixedKnobProblem(knobs, clientPresets[xmppjsRealModel]!.knobs);
+    if (fixed !== undefined) {
+      const knob = knobDescriptors.find((descriptor) => descriptor.key === fixed)?.name ?? fixed;
+      throw new ScenarioError(this.scenario.name, `population (${name}).knobs.${knob}`, 'xmpp.js has no such setting: this is how the real library behaves', knobs[fixed], 'resource, ackDebounce, probeIdle, probeTimeout, reconnectBase');
+    }
+    this.globals ??= new VirtualGlobals(this.engine, this.rngs, epochMsDefault);
+    return new XmppjsRealClient(name, this.account(account), knobs, this.engine, this.network, this.trace, this.globals);
+  }
+
+  /** True when the run must go through `runAsync` (a population with `xmppjs-real` clients). */
+  get isAsync(): boolean {
+    return this.globals !== undefined;
+  }
+
   run(): RunResult {
+    if (this.globals !== undefined) throw new Error(`scenario ${this.scenario.name} has xmppjs-real clients: run it with runAsync()`);
+    return driveSync(this.engine, this.phases());
+  }
+
+  /**
+   * The run, one event at a time, draining the microtask queue after every event that entered xmpp.js
+   * (phases.ts). `yieldToMicrotasks` must let every queued promise continuation run: the CLI passes a
+   * setImmediate turn (a macrotask boundary drains the queue completely); the default, for callers
+   * without real timers, is `microtaskDrain` (virtual-globals.ts says what it assumes). xmpp.js's globals
+   * are virtual until the run ends, however it ends.
+   */
+  async runAsync(yieldToMicrotasks?: YieldToMicrotasks): Promise<RunResult> {
+    const globals = this.globals;
+    if (globals === undefined) return this.run();
+    globals.install();
+    try {
+      return await driveAsync(this.engine, this.phases(), globals, yieldToMicrotasks ?? microtaskDrain(globals));
+    } finally {
+      globals.uninstall();
+    }
+  }
+
+  /** The two phases; each `yield t` advances the engine to virtual time t. */
+  private *phases(): Phases<RunResult> {
     const engine = this.engine;
     this.trace.emit({ t: 0, type: 'run.phase', phase: 'safety' });
     this.script?.start();
@@ -305,17 +367,17 @@ export class World {
     for (const client of this.models) engine.after(starts.int(0, 60_000), () => client.start());
     for (const traffic of this.traffic) traffic.start();
     for (const faults of this.faults) faults.start();
-    engine.runUntil(this.scenario.durationMs);
+    yield this.scenario.durationMs;
     // Every step has an `at` or a timeout, so a script ends; the bound only catches a bug.
     const scriptDeadline = Math.max(this.scenario.durationMs, this.scriptLengthBoundMs()) + this.scenario.settleMsMax;
     while (this.script !== undefined && !this.script.isDone && engine.now < scriptDeadline) {
       const next = engine.nextAt();
       if (next === undefined) break;
-      engine.runUntil(next);
+      yield next;
     }
     const isScriptFinished = this.script === undefined || this.script.isDone;
     this.wire = this.snapshotWire();
-    const settled = this.settle();
+    const settled = yield* this.settle();
     this.trace.emit({ t: engine.now, type: 'run.phase', phase: 'done' });
     return this.result(settled && isScriptFinished, isScriptFinished);
   }
@@ -341,7 +403,7 @@ export class World {
   }
 
   /** Phase 2: heal, let everything come to rest (bounded), fetch offline storage. */
-  private settle(): boolean {
+  private *settle(): Phases<boolean> {
     const engine = this.engine;
     this.trace.emit({ t: engine.now, type: 'run.phase', phase: 'settle' });
     for (const traffic of this.traffic) traffic.stop();
@@ -356,13 +418,13 @@ export class World {
     const deadline = engine.now + this.scenario.settleMsMax;
     let isQuiet = false;
     while (engine.now < deadline) {
-      engine.runUntil(Math.min(deadline, engine.now + settlePollMs));
+      yield Math.min(deadline, engine.now + settlePollMs);
       if (this.isAtRest()) {
         isQuiet = true;
         break;
       }
     }
-    const fetched = this.fetchOffline(deadline);
+    const fetched = yield* this.fetchOffline(deadline);
     return isQuiet && fetched;
   }
 
@@ -385,7 +447,7 @@ export class World {
   }
 
   /** Log in every account that has offline messages waiting, as its first device, to fetch them. */
-  private fetchOffline(deadline: number): boolean {
+  private *fetchOffline(deadline: number): Phases<boolean> {
     const pending = (): number => [...this.domains.values()].reduce((sum, domain) => sum + domain.offline.usersWithPending().length, 0);
     if (pending() === 0) return true;
     const deviceOf = new Map<string, string>();
@@ -407,7 +469,7 @@ export class World {
     const engine = this.engine;
     const fetchDeadline = Math.max(deadline, engine.now) + 60_000;
     while (engine.now < fetchDeadline) {
-      engine.runUntil(engine.now + settlePollMs);
+      yield engine.now + settlePollMs;
       if (pending() === 0) return true;
     }
     return false;
@@ -487,7 +549,15 @@ export class World {
 /** The XEP-0357 app server model clients register with (mod_cloud_notify only traces its pushes). */
 const pushServiceJid = 'push.example.net';
 
-/** Run a scenario once: the library's main entry point. */
+/** The model name under which the real xmpp.js runs (presets.ts registers its knobs). */
+const xmppjsRealModel = 'xmppjs-real';
+
+/** Run a scenario once: the library's main entry point (synchronous: no `xmppjs-real` clients). */
 export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
   return new World(scenario, options).run();
+}
+
+/** Run a scenario once, asynchronously if it has `xmppjs-real` clients (World.runAsync). */
+export function runScenarioAsync(scenario: Scenario, options: RunOptions, yieldToMicrotasks?: YieldToMicrotasks): Promise<RunResult> {
+  return new World(scenario, options).runAsync(yieldToMicrotasks);
 }

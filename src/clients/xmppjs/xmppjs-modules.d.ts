@@ -49,12 +49,18 @@ declare module '@xmpp/client' {
     stop(): void;
   }
 
+  /** @xmpp/iq caller: `request` sends an iq (an id from @xmpp/id if it has none) and awaits the reply. */
+  export interface IqCaller {
+    request(stanza: Element, timeoutMs?: number): Promise<Element>;
+  }
+
   export interface XmppjsClient extends EventEmitter {
     status: XmppjsStatus;
     jid: { toString(): string } | null;
     transports: TransportClass[];
     streamManagement: StreamManagement;
     reconnect: Reconnect;
+    iqCaller: IqCaller;
     start(): Promise<unknown>;
     stop(): Promise<unknown>;
     send(element: Element): Promise<void>;

@@ -15,11 +15,17 @@
  *   otherwise kept in an outbox until it is (xmpp.js itself throws on a send without a socket); no
  *   re-send of what xmpp.js reports as failed (its README: the stanza "will not be retried").
  *
- * What it observes without changing anything: every status change, error event and `fail` is traced
- * as `client.state`; a synchronous throw out of xmpp.js into the simulator is traced as `crashed`; so
- * is the moment xmpp.js's `ackQueue(h)` shifts past the end of its queue (an `h` acknowledging more
- * than it sent: the TypeError of xmpp.js PR #1119), which xmpp.js itself may swallow (on `<resumed/>`
- * its stream-feature handler catches it and treats the resume as failed).
+ * Knobs (the `xmppjs-real` entry of presets.ts): only those that are xmpp.js's own tunables apply
+ * (`resource`; `ackDebounce` → `requestAckDebounce`, `probeIdle` → `requestAckInterval`,
+ * `probeTimeout` → `timeout`, `reconnectBase` → the reconnect delay); the rest describe the library
+ * and cannot be changed (`fixedKnobProblem`).
+ *
+ * What it observes without changing anything: every status change and error event is traced as
+ * `client.state`, every `fail` as `message.failed`; a synchronous throw out of xmpp.js into the
+ * simulator is traced as `crashed`; so is the moment xmpp.js's `ackQueue(h)` shifts past the end of
+ * its queue (an `h` acknowledging more than it sent: the TypeError of xmpp.js PR #1119, also traced
+ * as `client.crash` like the presets' `ackValidation: crash`), which xmpp.js itself may swallow (on
+ * `<resumed/>` its stream-feature handler catches it and treats the resume as failed).
  */
 import { type StreamManagement, type TransportClass, type XmppjsClient, client, xml } from '@xmpp/client';
 import type { Engine } from '../../engine/engine.js';
@@ -28,9 +34,26 @@ import type { TraceRecorder } from '../../trace/recorder.js';
 import type { ChatSender } from '../../workload/traffic.js';
 import { type Element, attr, errorCondition } from '../../xmpp/stanza.js';
 import { type Frame, frameName, isElementFrame } from '../../xmpp/wire.js';
+import type { ClientKnobs } from '../knobs.js';
+import type { ModelStats } from '../model.js';
 import { type Account, XmppClient } from '../xmpp-client.js';
 import type { VirtualGlobals } from './virtual-globals.js';
 import { virtualSocketClass } from './virtual-socket.js';
+
+/** The knobs xmpp.js lets an app set (`xmpp.streamManagement.*`, `xmpp.reconnect.delay`). */
+const tunableKnobs: ReadonlySet<keyof ClientKnobs> = new Set(['resource', 'ackDebounceMs', 'probeIdleMs', 'probeTimeoutMs', 'reconnectBaseMs']);
+
+/**
+ * The first knob that differs from the preset although xmpp.js has no such setting (the real library
+ * cannot be told to, say, close abortively), or undefined.
+ */
+export function fixedKnobProblem(knobs: Readonly<ClientKnobs>, preset: Readonly<ClientKnobs>): keyof ClientKnobs | undefined {
+  for (const key of Object.keys(preset) as Array<keyof ClientKnobs>) {
+    if (tunableKnobs.has(key)) continue;
+    if (JSON.stringify(knobs[key]) !== JSON.stringify(preset[key])) return key;
+  }
+  return undefined;
+}
 
 /** The SM state an app keeps across a page reload to resume (what PR #1119's apps persist). */
 interface PersistedSm {
@@ -39,22 +62,23 @@ interface PersistedSm {
 }
 
 export class XmppjsRealClient implements ChatSender {
+  readonly preset = 'xmppjs-real';
   /** The live xmpp.js instance (a reload replaces it). */
   xmpp: XmppjsClient;
+  readonly stats: ModelStats = { presenceSent: 0, pingsSent: 0, pingsAnswered: 0, pingRttMsTotal: 0, pushesReceived: 0, crashes: 0 };
   /** Messages xmpp.js reported with `fail` (dropped after a failed resume), by id. */
   readonly failedIds: string[] = [];
-  /** Times the client crashed (see the top comment). */
-  crashes = 0;
   private generation = 0;
   private owner = '';
   private messageSeq = 0;
+  private isAway = false;
   private readonly outbox: Element[] = [];
   private lastTracedError: unknown;
 
   constructor(
     readonly name: string,
     private readonly account: Account,
-    private readonly resource: string,
+    private readonly knobs: Readonly<ClientKnobs>,
     private readonly engine: Engine,
     private readonly network: ClientNetwork,
     private readonly trace: TraceRecorder,
@@ -76,13 +100,18 @@ export class XmppjsRealClient implements ChatSender {
       domain: host,
       username: this.account.username,
       password: this.account.password,
-      resource: this.resource,
+      resource: this.knobs.resource,
       // Passed so that client() does not draw one from crypto.randomUUID() (used only by SASL2).
       userAgent: xml('user-agent', { id: `smacksim-${this.name}` }),
     });
     entity.transports.unshift(this.transport(entity, owner));
-    this.observeAckQueue(entity.streamManagement, owner);
-    if (restored !== undefined) Object.assign(entity.streamManagement, restored);
+    const sm = entity.streamManagement;
+    sm.requestAckDebounce = this.knobs.ackDebounceMs;
+    sm.requestAckInterval = this.knobs.probeIdleMs;
+    sm.timeout = this.knobs.probeTimeoutMs;
+    entity.reconnect.delay = this.knobs.reconnectBaseMs;
+    this.observeAckQueue(sm, owner);
+    if (restored !== undefined) Object.assign(sm, restored);
     this.listen(entity, owner);
     return entity;
   }
@@ -124,6 +153,7 @@ export class XmppjsRealClient implements ChatSender {
     });
     entity.on('online', () => {
       if (!isLive()) return;
+      this.stats.presenceSent++;
       this.send(xml('presence'));
       this.flushOutbox();
     });
@@ -143,8 +173,9 @@ export class XmppjsRealClient implements ChatSender {
     sm.on('fail', (stanza: Element) => {
       if (!isLive()) return;
       const id = attr(stanza, 'id');
-      if (stanza.name === 'message' && id !== undefined) this.failedIds.push(id);
-      this.traceState('sm-fail', `${stanza.name}${id === undefined ? '' : `#${id}`} will not be retried`);
+      if (stanza.name !== 'message' || id === undefined) return;
+      this.failedIds.push(id);
+      this.trace.emit({ t: this.engine.now, type: 'message.failed', client: this.name, id, reason: 'resume failed' });
     });
   }
 
@@ -156,6 +187,7 @@ export class XmppjsRealClient implements ChatSender {
   private observeAckQueue(sm: StreamManagement, owner: string): void {
     const onEmptyShift = (): void => {
       if (owner !== this.owner || !/\backQueue\b/.test(new Error().stack ?? '')) return;
+      this.trace.emit({ t: this.engine.now, type: 'client.crash', client: this.name, reason: 'h too-high', unacked: 0 });
       this.crashed(`ackQueue: h acknowledges more than the ${sm.outbound} stanzas sent (outbound_q is empty: TypeError on item.stanza)`);
     };
     const watch = <T>(queue: T[]): T[] => {
@@ -197,6 +229,36 @@ export class XmppjsRealClient implements ChatSender {
     this.trace.emit({ t: this.engine.now, type: 'message.sent', client: this.name, id, to });
     if (this.xmpp.status === 'online') this.send(message);
     else this.outbox.push(message);
+  }
+
+  /** A presence update (available ↔ away), only while online. */
+  sendPresence(): void {
+    if (this.xmpp.status !== 'online') return;
+    this.isAway = !this.isAway;
+    this.stats.presenceSent++;
+    this.send(this.isAway ? xml('presence', {}, xml('show', {}, 'away')) : xml('presence'));
+  }
+
+  /**
+   * An XEP-0199 ping to another client's full JID, the way an xmpp.js app asks: `iqCaller.request`
+   * (only while online). Its answer reaches the iq caller before the SM counter sees it (the caller's
+   * middleware comes first and does not pass replies on), so xmpp.js does not count it in `h`.
+   */
+  sendPing(to: string): void {
+    if (this.xmpp.status !== 'online') return;
+    const owner = this.owner;
+    const sentAt = this.engine.now;
+    this.stats.pingsSent++;
+    this.globals.enter(owner, () => {
+      this.xmpp.iqCaller.request(xml('iq', { type: 'get', to }, xml('ping', { xmlns: 'urn:xmpp:ping' }))).then(
+        () => {
+          if (owner !== this.owner) return;
+          this.stats.pingsAnswered++;
+          this.stats.pingRttMsTotal += this.engine.now - sentAt;
+        },
+        () => {},
+      );
+    });
   }
 
   private flushOutbox(): void {
@@ -241,7 +303,7 @@ export class XmppjsRealClient implements ChatSender {
   // ---- trace ----
 
   private crashed(reason: string): void {
-    this.crashes++;
+    this.stats.crashes++;
     this.traceState('crashed', reason);
   }
 
