@@ -18,7 +18,8 @@
 import type { Server } from '../server/server.js';
 import type { Session } from '../server/session.js';
 import { type Element, attr, el } from '../xmpp/stanza.js';
-import type { CoreSmacks } from './core.js';
+import type { SmacksApi } from './api.js';
+import { CoreSmacks } from './core.js';
 import { Watchdog } from './watchdog.js';
 
 export const xmlnsPush = 'urn:xmpp:push:0';
@@ -66,12 +67,15 @@ export class CloudNotify {
   private readonly pushTimers = new WeakMap<Session, { cancel(): void }>();
   private readonly savedWatchdogs = new WeakMap<Session, SavedWatchdog>();
 
+  /** With the core variant the module swaps its hibernation watchdog (0.12's API). */
+  private readonly core: CoreSmacks | undefined;
+
   constructor(
     private readonly server: Server,
     private readonly options: CloudNotifyOptions,
-    /** Set with the core variant: the module swaps its hibernation watchdog. */
-    private readonly core: CoreSmacks | undefined,
+    private readonly smacks: SmacksApi,
   ) {
+    this.core = smacks instanceof CoreSmacks ? smacks : undefined;
     const hooks = server.hooks;
     hooks.hook<{ origin: Session; stanza: Element }>(`iq-set/self/${xmlnsPush}:enable`, (event) => this.pushEnable(event.origin, event.stanza));
     hooks.hook<{ origin: Session; stanza: Element }>(`iq-set/self/${xmlnsPush}:disable`, (event) => this.pushDisable(event.origin, event.stanza));
@@ -165,8 +169,7 @@ export class CloudNotify {
       const kind = important ? 'important' : 'unimportant';
       if (notified[kind]) continue;
       if (this.handleNotifyRequest(stanza, session.username!, [service]) !== 0) {
-        const smView = this.core?.state(session);
-        const isHibernating = smView === undefined ? session.firstHibernatedPush === undefined : smView.hibernating !== undefined;
+        const isHibernating = this.smacks.view(session)?.isHibernating ?? false;
         if (isHibernating && session.firstHibernatedPush === undefined && important) {
           session.firstHibernatedPush = this.server.osTime();
           this.restoreWatchdog(session);

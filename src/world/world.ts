@@ -38,7 +38,6 @@ import { OfflineStore } from '../server/offline.js';
 import { Server } from '../server/server.js';
 import type { SmacksApi } from '../smacks/api.js';
 import { CloudNotify } from '../smacks/cloud-notify.js';
-import { CoreSmacks } from '../smacks/core.js';
 import { loadSmacks } from '../smacks/index.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceRecorder, type TraceSink } from '../trace/recorder.js';
@@ -177,7 +176,7 @@ export class World {
     const server = new Server(host, this.engine, this.trace, settings, accounts, this.rngs.stream(`${idStream}/ids`), epochMsDefault);
     const domain: Domain = { host, server, offline: new OfflineStore(server), smacks: loadSmacks(server, settings), settings, accounts };
     loadOptionalModules(server, settings);
-    if (settings.cloud_notify) new CloudNotify(server, settings, domain.smacks instanceof CoreSmacks ? domain.smacks : undefined);
+    if (settings.cloud_notify) new CloudNotify(server, settings, domain.smacks);
     this.network.listen(host, { accept: (connection) => server.accept(connection) });
     this.network.listen(`s2s:${host}`, { accept: (connection) => server.acceptS2s(connection) });
     this.domains.set(host, domain);

@@ -49,4 +49,12 @@ describe('core + mod_cloud_notify: push-extended hibernation', () => {
     expect(result.events_.some((event) => event.type === 'push.sent')).toBe(false);
     expect(timeOf(result.events_, 'smacks.expire')).toBe(20_000 + 601_000);
   });
+
+  it('community: the timer re-arms in 600 s steps until the first important push, then expires 600 s after it (spec §7.5)', () => {
+    const result = run('push/push-extends-hibernation.json', 1, { variant: 'community' });
+    // Hibernating at 20 s; the timer fires at 620, 1220, 1820 s and re-arms (no push yet); at 2420 s
+    // the push of 2401 s is 19 s old, so it re-arms for the remaining 581 s.
+    expect(timeOf(result.events_, 'push.sent')).toBe(2_401_000);
+    expect(timeOf(result.events_, 'smacks.expire')).toBe(2_401_000 + 600_000);
+  });
 });
