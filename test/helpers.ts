@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { readScenario, type Scenario } from '../src/scenario/schema.js';
 import type { Settings } from '../src/scenario/settings.js';
 import type { TraceEvent } from '../src/trace/events.js';
-import { type RunResult, runScenario } from '../src/world/world.js';
+import { type RunResult, runScenario, runScenarioAsync } from '../src/world/world.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,6 +27,15 @@ export function run(scenario: Scenario | string | object, seed = 1, overrides: P
     typeof scenario === 'string' ? loadSim(scenario) : 'clients' in scenario && scenario.clients instanceof Map ? (scenario as Scenario) : readScenario('(test)', scenario);
   const events: TraceEvent[] = [];
   const result = runScenario(parsed, { seed, overrides, listeners: [(event) => events.push(event)] });
+  return { ...result, events_: events };
+}
+
+/** As `run`, for scenarios that may have `xmppjs-real` clients (their run is asynchronous). */
+export async function runAsync(scenario: Scenario | string | object, seed = 1, overrides: Partial<Settings> = {}): Promise<RunOutput> {
+  const parsed =
+    typeof scenario === 'string' ? loadSim(scenario) : 'clients' in scenario && scenario.clients instanceof Map ? (scenario as Scenario) : readScenario('(test)', scenario);
+  const events: TraceEvent[] = [];
+  const result = await runScenarioAsync(parsed, { seed, overrides, listeners: [(event) => events.push(event)] });
   return { ...result, events_: events };
 }
 

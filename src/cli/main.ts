@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { AssertionError, LimitError } from '../engine/assert.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { type Settings, bugIdsText, checkCombinedSettings, parseBugArgument, parseSetArgument, settingNames, settingsDefault } from '../scenario/settings.js';
-import { runScenario } from '../world/world.js';
+import { runScenarioAsync } from '../world/world.js';
 import { registerCheckCommands } from './check.js';
 import { registerScenariosCommand } from './scenarios.js';
 import { conformCommand, type ConformFlags } from './conform.js';
@@ -47,7 +47,15 @@ export function replayCommand(scenarioPath: string | undefined, seed: number, se
   return parts.map(quote).join(' ');
 }
 
-function runCommand(scenarioPath: string | undefined, flags: RunFlags): number {
+/**
+ * The microtask drain between engine events for `xmppjs-real` clients (World.runAsync): a setImmediate
+ * turn ends the current macrotask, after which Node runs every queued promise continuation (and
+ * process.nextTick callback) before the immediate fires, so the drain is complete. Nothing else runs
+ * in the CLI's event loop meanwhile.
+ */
+const yieldToMacrotask = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function runCommand(scenarioPath: string | undefined, flags: RunFlags): Promise<number> {
   const scenario = loadScenario(scenarioPath);
   const seed = parseSeed(flags.seed, scenario.seed);
   const overrides: Partial<Settings> = {};
@@ -65,7 +73,8 @@ function runCommand(scenarioPath: string | undefined, flags: RunFlags): number {
   const traceFile = flags.trace === undefined ? undefined : new TraceFile(flags.trace);
   const startedAt = performance.now();
   try {
-    const result = runScenario(scenario, { seed, overrides, ...(traceFile ? { traceSink: traceFile.sink } : {}) });
+    // Synchronous unless the population has xmppjs-real clients (the real xmpp.js awaits promises).
+    const result = await runScenarioAsync(scenario, { seed, overrides, ...(traceFile ? { traceSink: traceFile.sink } : {}) }, yieldToMacrotask);
     const wallMs = performance.now() - startedAt;
     if (flags.json) {
       const { fates: _fates, ...summary } = result;
@@ -103,8 +112,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--bug <id>', `switch a historic mod_smacks bug back on (repeatable): ${bugIdsText()}`).argParser(collect).default([]))
     .option('--json', 'print one JSON object instead of the table')
     .option('--trace <file>', 'write every trace event as JSON lines')
-    .action((scenarioPath: string | undefined, flags: RunFlags) => {
-      process.exitCode = runCommand(scenarioPath, flags);
+    .action(async (scenarioPath: string | undefined, flags: RunFlags) => {
+      process.exitCode = await runCommand(scenarioPath, flags);
     });
   program
     .command('viz')

@@ -130,7 +130,11 @@ export class World {
   readonly ledger = new Ledger();
   readonly settings: Settings;
   readonly scripted = new Map<string, ScriptedClient>();
-  readonly models: Array<ModelClient | XmppjsRealClient> = [];
+  readonly models: ModelClient[] = [];
+  /** Population devices running the real xmpp.js (model `xmppjs-real`). */
+  readonly xmppjsReal: XmppjsRealClient[] = [];
+  /** Every population device, models and real xmpp.js alike, in the order they were built. */
+  private readonly population: Array<ModelClient | XmppjsRealClient> = [];
   /** The globals xmpp.js reads, made virtual while the run lasts: only with `xmppjs-real` clients. */
   private globals: VirtualGlobals | undefined;
   /** Model clients registered for push, by their push node (their name). */
@@ -273,7 +277,8 @@ export class World {
           this.network.addPath(name, device.network.path);
           if (device.model === xmppjsRealModel) {
             const real = this.buildXmppjsReal(name, account, device.knobs);
-            this.models.push(real);
+            this.xmppjsReal.push(real);
+            this.population.push(real);
             devices.push(real);
           } else {
             const model = new ModelClient(name, this.account(account), device.model, device.knobs, {
@@ -286,6 +291,7 @@ export class World {
               pushJid: pushServiceJid,
             });
             this.models.push(model);
+            this.population.push(model);
             devices.push(model);
             if (device.knobs.push) this.pushTargets.set(name, model);
             if (device.knobs.netChange !== 'none') this.network.onNetworkChange(name, () => model.networkChanged());
@@ -300,8 +306,12 @@ export class World {
         const trafficRng = this.rngs.stream(`traffic/${account}`);
         const sender: TrafficSender = devices.length === 1 ? devices[0]! : new AccountDevices(account, devices, trafficRng);
         const messages = group.schedule?.messages?.map((message) => ({ ...message, to: scheduleTargetJid(message.to, host) }));
+        // Scheduled messages replace the random chat; presence churn and pings stay random.
         if (messages !== undefined) this.traffic.push(new ScheduledTraffic(this.engine, sender, messages));
-        else this.traffic.push(new ChatTraffic(this.engine, sender, peers, `${account}@${host}`, group.messagesPerHour, trafficRng, group.traffic, pingTargets));
+        if (messages === undefined || group.traffic.presencePerHour > 0 || group.traffic.pingsPerHour > 0) {
+          const messagesPerHour = messages === undefined ? group.messagesPerHour : 0;
+          this.traffic.push(new ChatTraffic(this.engine, sender, peers, `${account}@${host}`, messagesPerHour, trafficRng, group.traffic, pingTargets));
+        }
       }
     }
     if (this.pushTargets.size > 0) {
@@ -363,7 +373,7 @@ export class World {
     this.trace.emit({ t: 0, type: 'run.phase', phase: 'safety' });
     this.script?.start();
     const starts = this.rngs.stream('population/start');
-    for (const client of this.models) engine.after(starts.int(0, 60_000), () => client.start());
+    for (const client of this.population) engine.after(starts.int(0, 60_000), () => client.start());
     for (const traffic of this.traffic) traffic.start();
     for (const faults of this.faults) faults.start();
     yield this.scenario.durationMs;
@@ -408,12 +418,12 @@ export class World {
     for (const traffic of this.traffic) traffic.stop();
     for (const faults of this.faults) faults.stop();
     const links = this.scenario.peer === undefined ? [] : [s2sLinkName];
-    for (const client of [...this.scripted.keys(), ...this.models.map((model) => model.name), ...links]) {
+    for (const client of [...this.scripted.keys(), ...this.population.map((model) => model.name), ...links]) {
       const path = this.network.path(client);
       if (path.fault !== 'none' || path.extraDelayMs > 0) this.network.fault(client, 'heal');
     }
     this.network.endNatExpiry();
-    for (const client of this.models) client.settle();
+    for (const client of this.population) client.settle();
     const deadline = engine.now + this.scenario.settleMsMax;
     let isQuiet = false;
     while (engine.now < deadline) {
@@ -432,7 +442,7 @@ export class World {
    * server holds no session whose client is gone (it would still time out and move stanzas).
    */
   private isAtRest(): boolean {
-    for (const client of this.models) if (!client.isDrained) return false;
+    for (const client of this.population) if (!client.isDrained) return false;
     for (const domain of this.domains.values()) {
       if (domain.server.isStopped || domain.server.s2s.hasPendingSendq) return false;
       for (const session of domain.server.s2s.sessions()) if ((domain.smacks.view(session)?.unacked ?? 0) > 0) return false;
@@ -477,7 +487,7 @@ export class World {
   private clientSide(): RunResult['clientSide'] {
     const side = { messagesFailed: this.messagesFailed, presenceSent: 0, pingsSent: 0, pingsAnswered: 0, pingRttMsMean: 0, pushesReceived: 0, crashes: 0 };
     let rttTotal = 0;
-    for (const model of this.models) {
+    for (const model of this.population) {
       const stats = model.stats;
       side.presenceSent += stats.presenceSent;
       side.pingsSent += stats.pingsSent;
@@ -494,7 +504,7 @@ export class World {
   private byModel(): RunResult['byModel'] {
     const byModel: RunResult['byModel'] = {};
     const presetOf = new Map<string, string>();
-    for (const model of this.models) {
+    for (const model of this.population) {
       presetOf.set(model.name, model.preset);
       const row = (byModel[model.preset] ??= { clients: 0, sent: 0, delivered: 0, duplicated: 0, offline: 0, bounced: 0, lost: 0 });
       row.clients++;
@@ -534,7 +544,7 @@ export class World {
       },
       acks: { requested: metrics.acksRequested, received: metrics.acksReceived, delayed: metrics.acksDelayed },
       queue: { peak: metrics.queuePeak, peakBytes: metrics.queuedBytesPeak },
-      clients: { scripted: this.scripted.size, model: this.models.length },
+      clients: { scripted: this.scripted.size, model: this.population.length },
       clientSide: this.clientSide(),
       byModel: this.byModel(),
       scriptTimeouts: this.script?.timedOut ?? [],

@@ -5,7 +5,6 @@
  * timeout that costs the session when the link was only slow.
  */
 import { describe, expect, it } from 'vitest';
-import { XmppjsRealClient } from '../../src/clients/xmppjs/xmppjs-real.js';
 import { readScenario } from '../../src/scenario/schema.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { type RunResult, World, runScenarioAsync } from '../../src/world/world.js';
@@ -141,7 +140,7 @@ describe('xmppjs-real: a page reload resumes with an empty queue (xmpp.js PR #11
     scenario({ script: [{ at: '120s', do: 'send', client: 'bob', xml: "<message to='js1@localhost' type='chat' id='b3'><body>three</body></message>" }] }),
     1,
     (world) => {
-      const js1 = world.models.find((model) => model.name === 'js1') as XmppjsRealClient;
+      const js1 = world.xmppjsReal.find((client) => client.name === 'js1')!;
       world.engine.at(100_000, () => js1.reload());
       world.engine.at(110_000, () => js1.sendMessage('bob@localhost'));
     },
@@ -180,7 +179,7 @@ describe('xmppjs-real: ack timeout on a link that is slow, not dead (a 70 s outa
     }),
     1,
     (world) => {
-      const js1 = world.models.find((model) => model.name === 'js1') as XmppjsRealClient;
+      const js1 = world.xmppjsReal.find((client) => client.name === 'js1')!;
       world.engine.at(101_000, () => js1.sendMessage('bob@localhost'));
     },
   );

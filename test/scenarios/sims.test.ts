@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readScenario, type Scenario } from '../../src/scenario/schema.js';
 import { type Settings, settingNames, settingsDefault } from '../../src/scenario/settings.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { type RunOutput, repoRoot, run, simsPath } from '../helpers.js';
+import { type RunOutput, repoRoot, run, runAsync, simsPath } from '../helpers.js';
 
 /** sims/ paths (relative to sims/) of every JSON file, recursively, sorted. */
 function simFiles(folder = ''): string[] {
@@ -48,8 +48,8 @@ describe('every scenario in sims/', () => {
     expect(files.filter((file) => file.startsWith('options/'))).toEqual(expected.sort());
   });
 
-  it.each(files)('%s loads and settles with seed 1', (file) => {
-    const result = run(loadShortened(file), 1);
+  it.each(files)('%s loads and settles with seed 1', async (file) => {
+    const result = await runAsync(loadShortened(file), 1);
     expect(result.settled).toBe(true);
     expect(result.scriptTimeouts).toEqual([]);
   });

@@ -74,6 +74,8 @@ export class XmppjsRealClient implements ChatSender {
   private isAway = false;
   private readonly outbox: Element[] = [];
   private lastTracedError: unknown;
+  /** A crash was traced and xmpp.js's status has not changed since: further throws are the same incident. */
+  private isCrashOpen = false;
 
   constructor(
     readonly name: string,
@@ -147,6 +149,7 @@ export class XmppjsRealClient implements ChatSender {
     const isLive = (): boolean => owner === this.owner;
     entity.on('status', (status: string, detail?: { clean?: boolean }) => {
       if (!isLive()) return;
+      this.isCrashOpen = false;
       if (status === 'disconnect') this.traceState('offline', detail?.clean === false ? 'disconnect (dirty)' : 'disconnect');
       else if (status === 'offline') this.traceState('offline', 'stopped');
       else this.traceState(status);
@@ -302,8 +305,10 @@ export class XmppjsRealClient implements ChatSender {
 
   // ---- trace ----
 
+  /** Every throw is traced; `stats.crashes` counts incidents (throws without a status change between). */
   private crashed(reason: string): void {
-    this.stats.crashes++;
+    if (!this.isCrashOpen) this.stats.crashes++;
+    this.isCrashOpen = true;
     this.traceState('crashed', reason);
   }
 
