@@ -116,6 +116,8 @@ interface QueueModel {
   /** core: the last accepted h (smqueue's tail); community: last_acknowledged_stanza. */
   tail: number;
   isDestroyed: boolean;
+  /** When the trace said the session was destroyed. */
+  destroyedAt?: number;
 }
 
 export class InvariantMonitor {
@@ -141,11 +143,19 @@ export class InvariantMonitor {
   private readonly connJid = new Map<number, string>();
   /** Stanzas the server received on each SM session, by the session's JID. */
   private readonly serverReceived = new Map<string, number>();
+  /** <resumed h/> sent on a connection not yet known as resumed (its smacks.hibernation-end comes later). */
   private readonly resumedH = new Map<number, number>();
+  /** Stanzas queued so far when the server received <resume/> on a connection (pushes during the replay are re-queued replays). */
+  private readonly queuedAtResume = new Map<number, number>();
   // queue-disposition, resume-replay, queue-limit
   private readonly queues = new Map<string, QueueModel>();
-  /** Countable stanzas the server sent on a connection since its <resumed/> (the replay), by connection. */
+  /**
+   * The replay on a resumed connection. Writes may be traced before smacks.hibernation-end (sent at
+   * once) or after it (flushed later), so either the sends are collected until the event comes, or
+   * the event leaves what the next sends must be.
+   */
   private readonly replaySends = new Map<number, Array<string | undefined>>();
+  private readonly pendingReplay = new Map<number, { jid: string; expected: Array<string | undefined>; next: number; remaining: number; t: number }>();
   // duplicates
   private readonly deliveries = new Map<string, { count: number; isReplay: boolean; isOffline: boolean }>();
   private readonly senderResent = new Set<string>();
@@ -170,6 +180,7 @@ export class InvariantMonitor {
         this.connJid.set(event.conn, event.jid);
         return;
       case 'server.recv':
+        if (event.name === 'resume') this.queuedAtResume.set(event.conn, this.stats.queued);
         if (countable.has(event.name)) {
           const jid = this.connJid.get(event.conn);
           const count = jid === undefined ? undefined : this.serverReceived.get(jid);
@@ -212,7 +223,10 @@ export class InvariantMonitor {
         return;
       case 'session.destroy': {
         const queue = this.queues.get(event.jid);
-        if (queue !== undefined) queue.isDestroyed = true;
+        if (queue !== undefined) {
+          queue.isDestroyed = true;
+          queue.destroyedAt = event.t;
+        }
         return;
       }
       case 'message.resend':
@@ -254,11 +268,17 @@ export class InvariantMonitor {
   }
 
   private serverSend(conn: number, name: string, id: string | undefined, h: number | undefined, t: number): void {
-    const replay = this.replaySends.get(conn);
-    if (replay !== undefined && countable.has(name)) replay.push(id);
+    if (countable.has(name)) {
+      this.replaySends.get(conn)?.push(id);
+      this.matchReplay(conn, id);
+    }
     if (name === 'resumed' && h !== undefined) {
-      this.resumedH.set(conn, h);
-      this.replaySends.set(conn, []);
+      const pending = this.pendingReplay.get(conn);
+      if (pending === undefined) this.replaySends.set(conn, []);
+      else if (pending.remaining === 0) this.pendingReplay.delete(conn);
+      // Known as resumed already (the event came first): check now; else when the event comes.
+      if (this.connJid.has(conn)) this.checkResumedH(this.connJid.get(conn)!, h, t);
+      else this.resumedH.set(conn, h);
       return;
     }
     if (name !== 'a' || h === undefined) return;
@@ -267,6 +287,27 @@ export class InvariantMonitor {
     if (received !== undefined && h > received) {
       this.fail('server-ack-bound', `the server sent <a h='${h}'/> to ${jid}, but received only ${received} stanzas from it on that SM session`, t);
     }
+  }
+
+  private checkResumedH(jid: string, h: number, t: number): void {
+    const received = this.serverReceived.get(jid);
+    if (received !== undefined && h > received) {
+      this.fail('server-ack-bound', `the server resumed ${jid} with <resumed h='${h}'/>, but received only ${received} stanzas on that SM session`, t);
+    }
+  }
+
+  /** A stanza written on a connection whose replay is still expected: it must come from the unacked tail, in order. */
+  private matchReplay(conn: number, id: string | undefined): void {
+    const pending = this.pendingReplay.get(conn);
+    if (pending === undefined) return;
+    while (pending.next < pending.expected.length && pending.expected[pending.next] !== id) pending.next++;
+    if (pending.next === pending.expected.length) {
+      this.pendingReplay.delete(conn);
+      this.fail('resume-replay', `${pending.jid} replayed '${id ?? '(no id)'}' on resume, which is not in its unacked tail (${pending.expected.slice(0, 5).join(', ')})`, pending.t);
+      return;
+    }
+    pending.next++;
+    if (--pending.remaining === 0) this.pendingReplay.delete(conn);
   }
 
   // ---- the queue ----
@@ -297,7 +338,7 @@ export class InvariantMonitor {
       return;
     }
     const ids = queue.ids.slice(queue.lo, queue.lo + 5).map((id) => id ?? '(no id)').join(', ');
-    this.fail('queue-disposition', `${left} stanza(s) queued for ${queue.jid} vanished with its session, without a disposition (${ids}${left > 5 ? ', …' : ''}), noticed ${when}`, t);
+    this.fail('queue-disposition', `${left} stanza(s) queued for ${queue.jid} vanished with its session, without a disposition (${ids}${left > 5 ? ', …' : ''}), noticed ${when}`, t ?? queue.destroyedAt);
     queue.lo = queue.ids.length;
   }
 
@@ -344,7 +385,12 @@ export class InvariantMonitor {
 
   /** smqueue:ack(h): refused below the tail or above the head; else drops the acknowledged ones. */
   private coreAck(queue: QueueModel, h: number): boolean {
-    if (Number.isNaN(h) || h < queue.tail || h > queue.ids.length) return false;
+    return this.coreAckUpTo(queue, h, queue.ids.length);
+  }
+
+  /** The same, with the head given (a resume's ack came before the replay re-queued anything). */
+  private coreAckUpTo(queue: QueueModel, h: number, head: number): boolean {
+    if (Number.isNaN(h) || h < queue.tail || h > head) return false;
     queue.tail = h;
     if (h > queue.lo) {
       this.stats.acked += h - queue.lo;
@@ -367,25 +413,30 @@ export class InvariantMonitor {
   private resumed(jid: string, replayed: number, conn: number | undefined, resumeH: number | undefined, t: number): void {
     this.stats.replayed += replayed;
     const sends = conn === undefined ? undefined : this.replaySends.get(conn);
+    const queuedBefore = conn === undefined ? undefined : this.queuedAtResume.get(conn);
     if (conn !== undefined) {
       this.replaySends.delete(conn);
+      this.queuedAtResume.delete(conn);
       const client = this.connClient.get(conn);
       if (client !== undefined && resumeH !== undefined) this.clientAck(client, resumeH, t, 'its <resume h>');
       const h = this.resumedH.get(conn);
       this.resumedH.delete(conn);
-      const received = this.serverReceived.get(jid);
-      if (h !== undefined && received !== undefined && h > received) {
-        this.fail('server-ack-bound', `the server resumed ${jid} with <resumed h='${h}'/>, but received only ${received} stanzas on that SM session`, t);
-      }
+      if (h !== undefined) this.checkResumedH(jid, h, t);
       this.connJid.set(conn, jid);
     }
     const queue = this.queues.get(jid);
     if (queue === undefined) return;
-    if (this.isCore && resumeH !== undefined && !this.coreAck(queue, resumeH)) {
-      this.fail('resume-replay', `${jid} was resumed with h=${resumeH}, outside what it could acknowledge (${queue.tail}…${queue.ids.length})`, t);
+    // A replayed stanza that goes through the queue again goes out once more at the next resume.
+    const requeued = queuedBefore === undefined ? 0 : this.stats.queued - queuedBefore;
+    if (requeued > 0) {
+      this.fail('resume-replay', `${jid} queued ${requeued} of the ${replayed} stanza(s) it replayed on resume again, so they go out once more at the next resume`, t);
     }
-    const unacked = this.isCore ? queue.ids.length - queue.tail : queue.ids.length - queue.lo;
-    const buffered = queue.ids.length - queue.lo;
+    const end = queue.ids.length - requeued;
+    if (this.isCore && resumeH !== undefined && !this.coreAckUpTo(queue, resumeH, end)) {
+      this.fail('resume-replay', `${jid} was resumed with h=${resumeH}, outside what it could acknowledge (${queue.tail}…${end})`, t);
+    }
+    const unacked = this.isCore ? end - queue.tail : end - queue.lo;
+    const buffered = end - queue.lo;
     if (buffered < unacked) {
       this.fail('resume-replay', `${jid} was resumed although ${unacked - buffered} unacked stanza(s) had been lost to overflow`, t);
     }
@@ -393,17 +444,15 @@ export class InvariantMonitor {
       this.fail('resume-replay', `${jid} replayed ${replayed} stanza(s) on resume, but ${buffered} were unacked and queued`, t);
       return;
     }
-    // What went out on the wire must be the queued tail, in order (mod_csi may hold some back).
-    const expected = queue.ids.slice(queue.lo);
-    let next = 0;
-    for (const id of sends ?? []) {
-      while (next < expected.length && expected[next] !== id) next++;
-      if (next === expected.length) {
-        this.fail('resume-replay', `${jid} replayed '${id ?? '(no id)'}' on resume, which is not in its unacked tail (${expected.slice(0, 5).join(', ')})`, t);
-        return;
-      }
-      next++;
+    // What goes out on the wire must be the queued tail, in order (mod_csi may hold some back).
+    const expected = queue.ids.slice(queue.lo, end);
+    if (sends === undefined) {
+      if (conn !== undefined) this.pendingReplay.set(conn, { jid, expected, next: 0, remaining: replayed, t });
+      return;
     }
+    this.pendingReplay.set(conn!, { jid, expected, next: 0, remaining: sends.length, t });
+    for (const id of sends) this.matchReplay(conn!, id);
+    this.pendingReplay.delete(conn!);
   }
 
   // ---- duplicates ----

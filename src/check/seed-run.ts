@@ -3,6 +3,7 @@
  * the invariant monitor and the schedule recorder listening, and say whether it passed. Pure apart from
  * the simulation itself: no files, no console, no clock (the CLI times it).
  */
+import type { YieldToMicrotasks } from '../clients/xmppjs/virtual-globals.js';
 import { AssertionError, LimitError } from '../engine/assert.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { readScenario, type Scenario } from '../scenario/schema.js';
@@ -51,37 +52,28 @@ export function seedDocument(spec: Pick<SeedSpec, 'document' | 'source' | 'seed'
   return { document, scenario: readScenario(spec.source, document), swarm: mix };
 }
 
-export function runSeed(spec: SeedSpec): SeedOutcome {
+interface PreparedSeed {
+  spec: SeedSpec;
+  world: World;
+  monitor: InvariantMonitor;
+  recorder: ScheduleRecorder;
+  swarm: SwarmMix | null;
+}
+
+function prepareSeed(spec: SeedSpec): PreparedSeed {
   const { scenario, swarm } = seedDocument(spec);
   const settings = { ...settingsDefault, ...scenario.server, ...spec.overrides };
   const monitor = new InvariantMonitor(invariantContext(scenario, settings));
   const recorder = new ScheduleRecorder(scenario.host);
   const listeners = [monitor.listener, recorder.listener, ...(spec.listeners ?? [])];
   const world = new World(scenario, { seed: spec.seed, overrides: spec.overrides, listeners });
-  let result: RunResult;
-  try {
-    result = world.run();
-  } catch (error) {
-    // An assertion or a limit is what check looks for; any other error is a simulator bug, reported the same way.
-    if (error instanceof ScenarioError || !(error instanceof Error)) throw error;
-    const kind = error instanceof AssertionError || error instanceof LimitError ? error.name : `${error.name} (a simulator bug)`;
-    const violation: Violation = { invariant: 'run-error', message: `${kind}: ${error.message}`, t: world.engine.now };
-    return {
-      seed: spec.seed,
-      isPassing: false,
-      violations: [violation],
-      suppressed: 0,
-      traceHash: world.trace.hash(),
-      traceEvents: world.trace.count,
-      stats: undefined,
-      messages: undefined,
-      swarm,
-      schedule: recorder.schedule,
-    };
-  }
-  const report = monitor.finish(result);
+  return { spec, world, monitor, recorder, swarm };
+}
+
+function outcomeOf(prepared: PreparedSeed, result: RunResult): SeedOutcome {
+  const report = prepared.monitor.finish(result);
   return {
-    seed: spec.seed,
+    seed: prepared.spec.seed,
     isPassing: report.violations.length === 0,
     violations: report.violations,
     suppressed: report.suppressed,
@@ -89,9 +81,52 @@ export function runSeed(spec: SeedSpec): SeedOutcome {
     traceEvents: result.traceEvents,
     stats: report.stats,
     messages: result.messages,
-    swarm,
-    schedule: recorder.schedule,
+    swarm: prepared.swarm,
+    schedule: prepared.recorder.schedule,
   };
+}
+
+/** A run that stopped on an assertion or a limit is a failing seed; any other error is a simulator bug, reported the same way. */
+function errorOutcome(prepared: PreparedSeed, error: unknown): SeedOutcome {
+  if (error instanceof ScenarioError || !(error instanceof Error)) throw error;
+  const { world } = prepared;
+  const kind = error instanceof AssertionError || error instanceof LimitError ? error.name : `${error.name} (a simulator bug)`;
+  const violation: Violation = { invariant: 'run-error', message: `${kind}: ${error.message}`, t: world.engine.now };
+  return {
+    seed: prepared.spec.seed,
+    isPassing: false,
+    violations: [violation],
+    suppressed: 0,
+    traceHash: world.trace.hash(),
+    traceEvents: world.trace.count,
+    stats: undefined,
+    messages: undefined,
+    swarm: prepared.swarm,
+    schedule: prepared.recorder.schedule,
+  };
+}
+
+/** One seed, synchronously: every client model except `xmppjs-real` (see runSeedAsync). */
+export function runSeed(spec: SeedSpec): SeedOutcome {
+  const prepared = prepareSeed(spec);
+  if (prepared.world.isAsync) {
+    throw new ScenarioError(spec.source, 'population', 'has xmppjs-real clients, which only the asynchronous runner drives (check and replay do, shrink does not)');
+  }
+  try {
+    return outcomeOf(prepared, prepared.world.run());
+  } catch (error) {
+    return errorOutcome(prepared, error);
+  }
+}
+
+/** One seed, asynchronously when the population has `xmppjs-real` clients (World.runAsync). */
+export async function runSeedAsync(spec: SeedSpec, yieldToMicrotasks?: YieldToMicrotasks): Promise<SeedOutcome> {
+  const prepared = prepareSeed(spec);
+  try {
+    return outcomeOf(prepared, await prepared.world.runAsync(yieldToMicrotasks));
+  } catch (error) {
+    return errorOutcome(prepared, error);
+  }
 }
 
 /** The shrink oracle for a failing seed: a candidate fails when it breaks the same invariant. */

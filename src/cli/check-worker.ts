@@ -4,7 +4,7 @@
  * into the repro file, and a passing seed's schedule would only cost copying).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runSeed, type SeedOutcome } from '../check/seed-run.js';
+import { runSeedAsync, type SeedOutcome } from '../check/seed-run.js';
 import type { Settings } from '../scenario/settings.js';
 
 export interface CheckWorkerData {
@@ -19,11 +19,14 @@ export type CheckWorkerReply = { seed: number; outcome: SeedOutcome; wallMs: num
 const data = workerData as CheckWorkerData;
 const port = parentPort!;
 
-port.on('message', (seed: number) => {
+/** The microtask drain for `xmppjs-real` clients: a setImmediate turn (as `smacksim run` does). */
+const yieldToMacrotask = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+port.on('message', async (seed: number) => {
   const startedAt = performance.now();
   let reply: CheckWorkerReply;
   try {
-    const outcome = runSeed({ document: data.document, source: data.source, seed, overrides: data.overrides, swarm: data.swarm });
+    const outcome = await runSeedAsync({ document: data.document, source: data.source, seed, overrides: data.overrides, swarm: data.swarm }, yieldToMacrotask);
     if (outcome.isPassing) outcome.schedule = { faults: [], messages: [] };
     reply = { seed, outcome, wallMs: performance.now() - startedAt };
   } catch (error) {

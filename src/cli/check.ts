@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { type Command, Option } from 'commander';
 import type { Violation } from '../check/invariants.js';
 import { type Repro, readRepro, reproFileName, reproFormat, reproOverrides } from '../check/repro.js';
-import { invariantOracle, runSeed, type SeedOutcome, seedDocument } from '../check/seed-run.js';
+import { invariantOracle, runSeed, runSeedAsync, type SeedOutcome, seedDocument } from '../check/seed-run.js';
 import { scenarioSize, shrinkScenario } from '../check/shrink.js';
 import { describeSwarm } from '../check/swarm.js';
 import { defaultScenarioDocument } from '../scenario/default.js';
@@ -35,6 +35,9 @@ export interface CheckFlags {
   bug: string[];
   repros: string;
 }
+
+/** The microtask drain for `xmppjs-real` clients: a setImmediate turn (as `smacksim run` does). */
+const yieldToMacrotask = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -204,7 +207,7 @@ export async function checkCommand(scenarioPath: string | undefined, flags: Chec
   if (jobs === 1) {
     for (const seed of seedList) {
       const startedAt = performance.now();
-      const outcome = runSeed({ document, source, seed, overrides, swarm: flags.swarm === true });
+      const outcome = await runSeedAsync({ document, source, seed, overrides, swarm: flags.swarm === true }, yieldToMacrotask);
       report(seed, outcome, performance.now() - startedAt);
     }
   } else {
@@ -322,7 +325,7 @@ class EventHashes {
   }
 }
 
-export function replayCommandLine(path: string, flags: ReplayFlags): number {
+export async function replayCommandLine(path: string, flags: ReplayFlags): Promise<number> {
   const repro = loadRepro(path);
   const spec = reproSpec(path, repro);
   const out = process.stdout;
@@ -337,19 +340,19 @@ export function replayCommandLine(path: string, flags: ReplayFlags): number {
   out.write(`saved failure: ${repro.invariant.name}: ${repro.invariant.message}\n`);
   const first = new EventHashes();
   const startedAt = performance.now();
-  const outcome = runSeed({ ...spec, seed: repro.seed, swarm: repro.swarm, listeners: [first.listener] });
+  const outcome = await runSeedAsync({ ...spec, seed: repro.seed, swarm: repro.swarm, listeners: [first.listener] }, yieldToMacrotask);
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(2);
   const same = outcome.traceHash === repro.traceHash;
   out.write(`trace hash ${outcome.traceHash} (${outcome.traceEvents} events, ${seconds} s) ${same ? '=' : '≠'} saved ${repro.traceHash}: ${same ? 'reproduced bit for bit' : 'NOT the saved run'}\n`);
   const again = outcome.violations.find((violation) => violation.invariant === repro.invariant.name);
   out.write(again === undefined ? `${repro.invariant.name} holds in this run\n` : `still broken: ${describeViolation(again)}\n`);
   let code = same ? 0 : 1;
-  if (flags.verify) code = Math.max(code, verify(path, repro, spec, first, outcome));
+  if (flags.verify) code = Math.max(code, await verify(path, repro, spec, first, outcome));
   return code;
 }
 
 /** Run the repro a second time and compare the two event streams one event at a time. */
-function verify(path: string, repro: Repro, spec: ReturnType<typeof reproSpec>, first: EventHashes, firstOutcome: SeedOutcome): number {
+async function verify(path: string, repro: Repro, spec: ReturnType<typeof reproSpec>, first: EventHashes, firstOutcome: SeedOutcome): Promise<number> {
   const out = process.stdout;
   let index = 0;
   let diverged: { index: number; event: TraceEvent } | undefined;
@@ -357,7 +360,7 @@ function verify(path: string, repro: Repro, spec: ReturnType<typeof reproSpec>, 
     if (diverged === undefined && eventHash(event) !== first.at(index)) diverged = { index, event };
     index++;
   };
-  const second = runSeed({ ...spec, seed: repro.seed, swarm: repro.swarm, listeners: [compare] });
+  const second = await runSeedAsync({ ...spec, seed: repro.seed, swarm: repro.swarm, listeners: [compare] }, yieldToMacrotask);
   if (diverged === undefined && index !== first.length) diverged = { index, event: undefined as never };
   if (diverged === undefined) {
     out.write(`verify: run 1 and run 2 are identical (${index} trace events, hash ${second.traceHash})\n`);
@@ -370,7 +373,7 @@ function verify(path: string, repro: Repro, spec: ReturnType<typeof reproSpec>, 
   const pick = (event: TraceEvent): void => {
     if (count++ === at) original = event;
   };
-  runSeed({ ...spec, seed: repro.seed, swarm: repro.swarm, listeners: [pick] });
+  await runSeedAsync({ ...spec, seed: repro.seed, swarm: repro.swarm, listeners: [pick] }, yieldToMacrotask);
   const show = (event: TraceEvent | undefined): string => (event === undefined ? '(the run had ended)' : JSON.stringify(event));
   out.write(`verify: the runs DIVERGE at trace event #${at} of ${path}\n`);
   out.write(`  run 1: ${show(original)}\n`);
@@ -460,8 +463,8 @@ export function registerCheckCommands(program: Command): void {
     .description('re-run a repro file bit for bit and compare its trace hash with the saved one')
     .argument('<file>', 'a repro file written by check')
     .option('--verify', 'run it twice and name the first trace event where the runs differ')
-    .action((path: string, flags: ReplayFlags) => {
-      process.exitCode = replayCommandLine(path, flags);
+    .action(async (path: string, flags: ReplayFlags) => {
+      process.exitCode = await replayCommandLine(path, flags);
     });
   program
     .command('shrink')

@@ -168,6 +168,26 @@ describe('hand-made traces', () => {
     expect(violations(resume(['m3', 'm2']))).toEqual(["resume-replay: bob@localhost/phone replayed 'm2' on resume, which is not in its unacked tail (m2, m3)"]);
   });
 
+  it('the same holds when the writes are flushed after the resume event, and a replay queued again is caught', () => {
+    const queued = ['m1', 'm2', 'm3'].map((id, index) => ({ type: 'smacks.queue', jid: 'bob@localhost/phone', id, unacked: index + 1, hibernating: true }));
+    const flushedLater = (requeue: string[], replayed: string[]) => [
+      ...bobOnline,
+      ...queued,
+      { type: 'client.recv', client: 'bob', conn: 1, name: 'message', id: 'm1' },
+      { type: 'net.connect', conn: 2, client: 'bob' },
+      { type: 'server.recv', conn: 2, name: 'resume' },
+      ...requeue.map((id, index) => ({ type: 'smacks.queue', jid: 'bob@localhost/phone', id, unacked: 4 + index, hibernating: false })),
+      { type: 'smacks.hibernation-end', jid: 'bob@localhost/phone', replayed: 2, conn: 2, resumeH: 1 },
+      { type: 'server.send', conn: 2, name: 'resumed', h: 0 },
+      ...replayed.map((id) => ({ type: 'server.send', conn: 2, name: 'message', id })),
+    ];
+    expect(violations(flushedLater([], ['m2', 'm3']))).toEqual([]);
+    expect(violations(flushedLater([], ['m3', 'm1']))).toEqual(["resume-replay: bob@localhost/phone replayed 'm1' on resume, which is not in its unacked tail (m2, m3)"]);
+    expect(violations(flushedLater(['m2', 'm3'], ['m2', 'm3']))).toEqual([
+      'resume-replay: bob@localhost/phone queued 2 of the 2 stanza(s) it replayed on resume again, so they go out once more at the next resume',
+    ]);
+  });
+
   it('a message delivered twice is a duplicate, unless mod_smacks stored it offline first (§16 "Duplicates" 1)', () => {
     const twice = [
       { type: 'message.delivered', client: 'bob', id: 'm1', offline: false, resent: false },
