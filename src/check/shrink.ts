@@ -357,6 +357,7 @@ class Shrinker {
       }
     }
     current = this.compactGroups(current);
+    current = this.earlierSchedule(current);
     current = this.scheduleDuration(current);
     current = this.shorterFaults(current);
     return current;
@@ -392,6 +393,37 @@ class Shrinker {
       }
     }
     return current;
+  }
+
+  /**
+   * Move the whole schedule earlier, keeping its rhythm: the first event a little after every client
+   * has logged in (they start within the first minute), or at least by half the way.
+   */
+  private earlierSchedule(document: Doc): Doc {
+    const items = groupsOf(document).flatMap((group) => {
+      const schedule = group.schedule as { faults?: Doc[]; messages?: Doc[] } | undefined;
+      return [...(schedule?.faults ?? []), ...(schedule?.messages ?? [])];
+    });
+    if (items.length === 0) return document;
+    const first = Math.min(...items.map((item) => parseDurationMs(item.at) ?? 0));
+    const shifts = [first - 65_000, Math.floor((first - 65_000) / 2)].filter((ms) => ms >= 1000);
+    const shifted = (deltaMs: number): Doc => {
+      const copy = clone(document);
+      for (const group of groupsOf(copy)) {
+        const schedule = group.schedule as { faults?: Doc[]; messages?: Doc[] } | undefined;
+        for (const item of [...(schedule?.faults ?? []), ...(schedule?.messages ?? [])]) item.at = formatAt((parseDurationMs(item.at) ?? 0) - deltaMs);
+      }
+      const duration = parseDurationMs(copy.duration);
+      if (duration !== undefined) copy.duration = formatAt(Math.max(1000, duration - deltaMs));
+      return copy;
+    };
+    for (const deltaMs of shifts) {
+      const candidate = shifted(deltaMs);
+      if (!this.fails(candidate)) continue;
+      this.log(`schedule: ${formatAt(deltaMs)} earlier`);
+      return candidate;
+    }
+    return document;
   }
 
   /** The safety phase ends shortly after the last scheduled fault or message. */
