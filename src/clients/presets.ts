@@ -297,8 +297,8 @@ export const clientPresets: Readonly<Record<string, ClientPreset>> = Object.free
     },
   ),
   'xmppjs-real': preset(
-    'not a model: the real xmpp.js 0.14 (@xmpp/client from npm) runs inside the simulation (src/clients/xmppjs/), its own SM, reconnect and TCP framing on a simulated socket; a browser tab in the foreground. Only resource, ackDebounce, probeIdle, probeTimeout and reconnectBase can be changed (they set xmpp.js\'s own tunables); the other knobs describe the library',
-    '@xmpp/stream-management 0.14.0 defaults (requestAckDebounce 250 ms, requestAckInterval 30 s, timeout 60 s), @xmpp/reconnect (delay 1 s); the app around it: initial presence on every new session, an outbox while offline, no re-send of what xmpp.js reports failed',
+    'not a model: the real xmpp.js 0.14 (@xmpp/client from npm) runs inside the simulation (src/clients/xmppjs/), its own SM, reconnect and TCP framing on a simulated socket; a browser tab in the foreground. Only resource, ackDebounce, probeIdle, probeTimeout and reconnectBase (they set xmpp.js\'s own tunables) and queueWhileOffline (the app\'s) can be changed; the other knobs describe the library',
+    '@xmpp/stream-management 0.14.0 defaults (requestAckDebounce 250 ms, requestAckInterval 30 s, timeout 60 s), @xmpp/reconnect (delay 1 s); the app around it: initial presence on every new session, a message written while xmpp.js is not online fails (xmpp.js throws without a socket; queueWhileOffline: true keeps it in an outbox instead), no re-send of what xmpp.js reports failed',
     {
       resource: 'web',
       ackRequest: 'debounce',
@@ -306,6 +306,7 @@ export const clientPresets: Readonly<Record<string, ClientPreset>> = Object.free
       ackValidation: 'crash',
       useFailedH: false,
       onFailedResume: 'failEvent',
+      queueWhileOffline: false,
       probe: 'r',
       probeIdleMs: 30_000,
       probeTimeoutMs: 60_000,

@@ -333,7 +333,7 @@ export class World {
     const fixed = fixedKnobProblem(knobs, clientPresets[xmppjsRealModel]!.knobs);
     if (fixed !== undefined) {
       const knob = knobDescriptors.find((descriptor) => descriptor.key === fixed)?.name ?? fixed;
-      throw new ScenarioError(this.scenario.name, `population (${name}).knobs.${knob}`, 'xmpp.js has no such setting: this is how the real library behaves', knobs[fixed], 'resource, ackDebounce, probeIdle, probeTimeout, reconnectBase');
+      throw new ScenarioError(this.scenario.name, `population (${name}).knobs.${knob}`, 'xmpp.js has no such setting: this is how the real library behaves', knobs[fixed], 'resource, ackDebounce, probeIdle, probeTimeout, reconnectBase, queueWhileOffline');
     }
     this.globals ??= new VirtualGlobals(this.engine, this.rngs, epochMsDefault);
     return new XmppjsRealClient(name, this.account(account), knobs, this.engine, this.network, this.trace, this.globals);

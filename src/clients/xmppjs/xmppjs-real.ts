@@ -11,14 +11,16 @@
  *   simulated network (virtual-socket.ts), reached through the service `sim://<host>`;
  * - time and randomness: virtual globals (virtual-globals.ts) while the run lasts;
  * - the app: initial presence on every fresh session (as xmpp.js's README does, `xmpp.on("online")`);
- *   chat messages `<client>-<n>` written through `sendMessage`, sent at once when xmpp.js is online,
- *   otherwise kept in an outbox until it is (xmpp.js itself throws on a send without a socket); no
- *   re-send of what xmpp.js reports as failed (its README: the stanza "will not be retried").
+ *   chat messages `<client>-<n>` written through `sendMessage`, sent at once when xmpp.js is online;
+ *   otherwise the message fails (`message.failed`, reason `offline`: xmpp.js throws on a send without
+ *   a socket, and before it is online a send would go out unauthenticated), or with the knob
+ *   `queueWhileOffline` waits in an outbox until xmpp.js is online; no re-send of what xmpp.js reports
+ *   as failed (its README: the stanza "will not be retried").
  *
- * Knobs (the `xmppjs-real` entry of presets.ts): only those that are xmpp.js's own tunables apply
+ * Knobs (the `xmppjs-real` entry of presets.ts): those that are xmpp.js's own tunables apply
  * (`resource`; `ackDebounce` → `requestAckDebounce`, `probeIdle` → `requestAckInterval`,
- * `probeTimeout` → `timeout`, `reconnectBase` → the reconnect delay); the rest describe the library
- * and cannot be changed (`fixedKnobProblem`).
+ * `probeTimeout` → `timeout`, `reconnectBase` → the reconnect delay), and the app's
+ * `queueWhileOffline`; the rest describe the library and cannot be changed (`fixedKnobProblem`).
  *
  * What it observes without changing anything: every status change and error event is traced as
  * `client.state`, every `fail` as `message.failed`; a synchronous throw out of xmpp.js into the
@@ -41,7 +43,7 @@ import type { VirtualGlobals } from './virtual-globals.js';
 import { virtualSocketClass } from './virtual-socket.js';
 
 /** The knobs xmpp.js lets an app set (`xmpp.streamManagement.*`, `xmpp.reconnect.delay`). */
-const tunableKnobs: ReadonlySet<keyof ClientKnobs> = new Set(['resource', 'ackDebounceMs', 'probeIdleMs', 'probeTimeoutMs', 'reconnectBaseMs']);
+const tunableKnobs: ReadonlySet<keyof ClientKnobs> = new Set(['resource', 'ackDebounceMs', 'probeIdleMs', 'probeTimeoutMs', 'reconnectBaseMs', 'queueWhileOffline']);
 
 /**
  * The first knob that differs from the preset although xmpp.js has no such setting (the real library
@@ -231,7 +233,8 @@ export class XmppjsRealClient implements ChatSender {
     const message = xml('message', { to, type: 'chat', id }, xml('body', {}, `hello ${this.messageSeq}`));
     this.trace.emit({ t: this.engine.now, type: 'message.sent', client: this.name, id, to });
     if (this.xmpp.status === 'online') this.send(message);
-    else this.outbox.push(message);
+    else if (this.knobs.queueWhileOffline) this.outbox.push(message);
+    else this.trace.emit({ t: this.engine.now, type: 'message.failed', client: this.name, id, reason: 'offline' });
   }
 
   /** A presence update (available ↔ away), only while online. */
@@ -268,12 +271,15 @@ export class XmppjsRealClient implements ChatSender {
     for (const message of this.outbox.splice(0)) this.send(message);
   }
 
-  /** `xmpp.send()`; a message it refuses (no socket, closing) goes back to the outbox. */
+  /** `xmpp.send()`; a message it refuses (no socket, closing) waits or fails as one written offline. */
   private send(stanza: Element): void {
     const owner = this.owner;
     this.globals.enter(owner, () => {
       this.xmpp.send(stanza).catch(() => {
-        if (owner === this.owner && stanza.name === 'message') this.outbox.push(stanza);
+        const id = attr(stanza, 'id');
+        if (owner !== this.owner || stanza.name !== 'message' || id === undefined) return;
+        if (this.knobs.queueWhileOffline) this.outbox.push(stanza);
+        else this.trace.emit({ t: this.engine.now, type: 'message.failed', client: this.name, id, reason: 'offline' });
       });
     });
   }
