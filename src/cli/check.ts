@@ -160,6 +160,11 @@ export async function checkCommand(scenarioPath: string | undefined, flags: Chec
   // Refuse bad settings before any worker starts (a bug of the other variant, say): assembling a world checks them.
   new World(scenario, { seed: from, overrides });
   const out = process.stdout;
+  // `smacksim check … | head`: a closed pipe ends the command quietly (the repro files are written).
+  out.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(1);
+  });
   out.write(`seeds=${from}..${from + seeds - 1}\n`);
   out.write(`scenario ${scenario.name} · ${seeds} seeds on ${jobs} worker${jobs === 1 ? '' : 's'}${flags.swarm ? ' · swarm' : ''}${flags.bug.length > 0 ? ` · bugs ${flags.bug.join(' ')}` : ''}\n`);
   const progress = new Progress(seeds, out);
