@@ -21,7 +21,7 @@ import { describeSwarm } from '../check/swarm.js';
 import { defaultScenarioDocument } from '../scenario/default.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { readScenario } from '../scenario/schema.js';
-import { parseSetArgument, type Settings } from '../scenario/settings.js';
+import { bugIdsText, parseBugArgument, parseSetArgument, type Settings } from '../scenario/settings.js';
 import type { TraceEvent } from '../trace/events.js';
 import { World } from '../world/world.js';
 import type { CheckWorkerData, CheckWorkerReply } from './check-worker.js';
@@ -156,7 +156,8 @@ export async function checkCommand(scenarioPath: string | undefined, flags: Chec
   const jobs = Math.min(seeds, count('--jobs', flags.jobs, availableParallelism(), 1));
   const settings: Record<string, unknown> = {};
   for (const set of flags.set) Object.assign(settings, parseSetArgument(set));
-  const overrides = reproOverrides('--set', scenario.server, settings, flags.bug);
+  const bugs = flags.bug.map(parseBugArgument);
+  const overrides = reproOverrides('--set', scenario.server, settings, bugs);
   // Refuse bad settings before any worker starts (a bug of the other variant, say): assembling a world checks them.
   new World(scenario, { seed: from, overrides });
   const out = process.stdout;
@@ -458,7 +459,7 @@ export function registerCheckCommands(program: Command): void {
     .option('--swarm', 'draw each seed’s own fault mix (rates ×0, ×¼, ×1, ×4; latency; loss) from the seed')
     .option('--jobs <j>', 'worker threads (default: one per CPU)')
     .addOption(new Option('--set <key=value>', 'override a server setting by its Prosody name (repeatable)').argParser(collect).default([]))
-    .addOption(new Option('--bug <id>', 'switch a historic mod_smacks bug back on (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--bug <id>', `switch a historic mod_smacks bug back on (repeatable): ${bugIdsText()}`).argParser(collect).default([]))
     .option('--repros <dir>', 'where repro files go', 'repros')
     .action(async (scenarioPath: string | undefined, flags: CheckFlags) => {
       process.exitCode = await checkCommand(scenarioPath, flags);
