@@ -1,6 +1,13 @@
 /** The human-readable summary of one run. */
 import { formatDurationMs } from '../scenario/duration.js';
-import type { RunResult } from '../world/world.js';
+import type { FateCounts, RunResult } from '../world/world.js';
+
+/** A latency at a glance: ms below a second, then seconds, then minutes. */
+function roughly(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
 
 function percent(part: number, whole: number): string {
   return whole === 0 ? '-' : `${((100 * part) / whole).toFixed(2)} %`;
@@ -47,16 +54,16 @@ export function formatReport(result: RunResult): string {
       ['peak queued bytes (all)', result.queue.peakBytes],
     ]),
   );
-  const byModel = Object.entries(result.byModel);
-  if (byModel.length > 0) {
+  const byGroup = Object.entries(result.byGroup);
+  if (byGroup.length > 0) {
     lines.push('');
-    lines.push('by client model (sender)');
+    lines.push('messages by population group: sent by its users / sent to them');
+    const fates = (row: FateCounts): string => `delivered ${row.delivered} · duplicated ${row.duplicated} · offline ${row.offline} · bounced ${row.bounced} · lost ${row.lost}`;
     lines.push(
       table(
-        byModel.map(([model, row]) => [
-          model,
-          row.sent,
-          `${row.clients} clients · delivered ${row.delivered} · duplicated ${row.duplicated} · offline ${row.offline} · bounced ${row.bounced} · lost ${row.lost}`,
+        byGroup.flatMap(([group, row]): Array<[string, number, string]> => [
+          [`${group} (${row.model}, ${row.clients} clients) sent`, row.sent.total, fates(row.sent)],
+          ['  received', row.received.total, `${fates(row.received)} · latency median ${roughly(row.received.latencyMsMedian)}, p95 ${roughly(row.received.latencyMsP95)}`],
         ]),
       ),
     );

@@ -106,6 +106,8 @@ export interface ClientKnobs {
   netChange: NetChangeReaction;
   netChangeDelayMs: number;
   netChangeTimeoutMs: number;
+  /** After a push woke the app, probe the link with this timeout (Conversations: 1 s); 0: no probe. */
+  wakeProbeTimeoutMs: number;
   // ---- reconnect ----
   reconnect: BackoffKind;
   reconnectBaseMs: number;
@@ -176,6 +178,7 @@ export const knobDescriptors: readonly KnobDescriptor[] = [
   { name: 'netChange', key: 'netChange', kind: enumOf('none', 'probe'), text: 'reaction to a network change' },
   { name: 'netChangeDelay', key: 'netChangeDelayMs', kind: duration, text: 'delay of that probe' },
   { name: 'netChangeTimeout', key: 'netChangeTimeoutMs', kind: duration, text: 'timeout of that probe' },
+  { name: 'wakeProbeTimeout', key: 'wakeProbeTimeoutMs', kind: duration, text: 'after a push wake-up, probe with this timeout (0: no probe)' },
   { name: 'reconnect', key: 'reconnect', kind: enumOf('fixed', 'linear', 'exp', 'steps'), text: 'backoff shape' },
   { name: 'reconnectBase', key: 'reconnectBaseMs', kind: duration, text: 'backoff base' },
   { name: 'reconnectFactor', key: 'reconnectFactor', kind: { type: 'number', min: 0 }, text: 'linear increment / exp factor' },

@@ -138,7 +138,7 @@ export class ModelClient {
       onForeground: () => this.foreground(),
       onBackground: () => this.background(),
       onSuspending: () => this.suspending(),
-      onWake: () => this.wake(),
+      onWake: (reason) => this.wake(reason),
     };
   }
 
@@ -338,6 +338,8 @@ export class ModelClient {
   private invalidAck(h: number, kind: 'too-high' | 'too-low'): boolean {
     const validation = this.knobs.ackValidation;
     if (validation === 'ignore') return false;
+    // A client that is already leaving this stream does not judge what the server says on its way out.
+    if (this.xmpp.phase === 'closing') return true;
     const trace = this.deps.trace;
     trace.emit({ t: this.clock.now, type: 'client.ack-invalid', client: this.name, h, kind, reaction: validation });
     if (validation === 'log') return false;
@@ -566,7 +568,14 @@ export class ModelClient {
     if (this.knobs.suspend === 'disconnect' && this.xmpp.phase !== 'offline') this.giveUp('going to background');
   }
 
-  private wake(): void {
+  /** Woken in the background: reconnect if offline; after a push, check the link if the knob says so. */
+  private wake(reason: 'push' | 'window'): void {
+    const knobs = this.knobs;
+    if (reason === 'push' && knobs.wakeProbeTimeoutMs > 0 && this.xmpp.phase === 'online') {
+      const type = knobs.probe === 'r' || knobs.probe === 'ping' ? knobs.probe : this.xmpp.isSmEnabled ? 'r' : 'ping';
+      this.sendProbe(type, knobs.wakeProbeTimeoutMs, 'push probe');
+      return;
+    }
     this.reconnectSoon();
   }
 

@@ -40,6 +40,7 @@ const base: ClientKnobs = {
   netChange: 'none',
   netChangeDelayMs: 0,
   netChangeTimeoutMs: 0,
+  wakeProbeTimeoutMs: 0,
   reconnect: 'fixed',
   reconnectBaseMs: 5000,
   reconnectFactor: 1,
@@ -81,8 +82,8 @@ export const clientPresets: Readonly<Record<string, ClientPreset>> = Object.free
     },
   ),
   conversations: preset(
-    'Conversations 2.12 (Android): <r/> after each message and after enable/resume, <r/> probe after 300 s silence with 15 s to answer, probe on network change, uses <failed h> and re-sends unacked messages with the same id, reconnects 2–11 s after a drop then min(25·1.3^n, 300) s, CSI and FCM push',
-    'spec §2.2 (Conversations 2.12.8: PING_MAX_INTERVAL 300 s, PING_TIMEOUT 15 s, connect timeout 90 s, reconnect 2–11 s / min(25·1.3^n, 300) s, POST_CONNECTIVITY_CHANGE ping); re-send after <failed/> is an inference from code (§2.2); app use unverified',
+    'Conversations 2.12 (Android): <r/> after each message and after enable/resume, <r/> probe after 300 s silence with 15 s to answer (1 s right after a push), probe on network change, uses <failed h> and re-sends unacked messages with the same id, reconnects 2–11 s after a drop then min(25·1.3^n, 300) s, CSI and FCM push',
+    'spec §2.2 (Conversations 2.12.8: PING_MAX_INTERVAL 300 s, PING_TIMEOUT 15 s, 1 s after a push, connect timeout 90 s, reconnect 2–11 s / min(25·1.3^n, 300) s, POST_CONNECTIVITY_CHANGE ping); re-send after <failed/> is an inference from code (§2.2); app use unverified',
     {
       resource: 'phone',
       ackRequest: 'perMessage',
@@ -96,6 +97,7 @@ export const clientPresets: Readonly<Record<string, ClientPreset>> = Object.free
       netChange: 'probe',
       netChangeDelayMs: 0,
       netChangeTimeoutMs: 15_000,
+      wakeProbeTimeoutMs: 1000,
       reconnect: 'exp',
       reconnectBaseMs: 25_000,
       reconnectFactor: 1.3,

@@ -85,13 +85,26 @@ export interface RunResult {
     pushesReceived: number;
     crashes: number;
   };
-  /** Message fates by the sender's client model (population groups only). */
-  byModel: Record<string, { clients: number; sent: number; delivered: number; duplicated: number; offline: number; bounced: number; lost: number }>;
+  /**
+   * Per population group (with its client model(s)): the fates of the messages its users sent (what
+   * the sender's client does, e.g. after a failed resume) and of those sent to them (what the
+   * recipient's client and network do), with the time from sending to first delivery.
+   */
+  byGroup: Record<string, { model: string; clients: number; sent: FateCounts; received: FateCounts & { latencyMsMedian: number; latencyMsP95: number } }>;
   scriptTimeouts: number[];
   /** False if the script was cut off by the run's bound (a bug: every step ends by its timeout). */
   scriptFinished: boolean;
   wire: Record<string, string[]>;
   fates: ReturnType<Ledger['fates']>;
+}
+
+export interface FateCounts {
+  total: number;
+  delivered: number;
+  duplicated: number;
+  offline: number;
+  bounced: number;
+  lost: number;
 }
 
 /** How often the settle phase looks whether everything has come to rest. */
@@ -140,6 +153,9 @@ export class World {
   /** Model clients registered for push, by their push node (their name). */
   private readonly pushTargets = new Map<string, ModelClient>();
   private messagesFailed = 0;
+  /** Messages not delivered yet: sent at. Then: time from sending to first delivery. */
+  private readonly sentAt = new Map<string, number>();
+  private readonly latencies = new Map<string, number>();
   private readonly traffic: Array<ChatTraffic | ScheduledTraffic> = [];
   private readonly faults: Array<RandomFaults | ScheduledFaults> = [];
   private script: ScriptRunner | undefined;
@@ -157,6 +173,14 @@ export class World {
     this.trace.listen(this.ledger.listener);
     this.trace.listen((event) => {
       if (event.type === 'message.failed') this.messagesFailed++;
+      else if (event.type === 'message.sent') this.sentAt.set(event.id, event.t);
+      else if (event.type === 'message.delivered') {
+        const sentAt = this.sentAt.get(event.id);
+        if (sentAt !== undefined) {
+          this.sentAt.delete(event.id);
+          this.latencies.set(event.id, event.t - sentAt);
+        }
+      }
     });
     for (const listener of options.listeners ?? []) this.trace.listen(listener);
     this.network = new Network(this.engine, this.rngs, this.trace);
@@ -500,24 +524,49 @@ export class World {
     return side;
   }
 
-  /** Fates of population messages grouped by the sending client's preset. */
-  private byModel(): RunResult['byModel'] {
-    const byModel: RunResult['byModel'] = {};
-    const presetOf = new Map<string, string>();
-    for (const model of this.population) {
-      presetOf.set(model.name, model.preset);
-      const row = (byModel[model.preset] ??= { clients: 0, sent: 0, delivered: 0, duplicated: 0, offline: 0, bounced: 0, lost: 0 });
-      row.clients++;
+  /** Fates of population messages by the sender's and by the recipient's group (accounts `<group><n>`). */
+  private byGroup(): RunResult['byGroup'] {
+    const byGroup: RunResult['byGroup'] = {};
+    const groupOfSender = new Map<string, string>();
+    const groupOfRecipient = new Map<string, string>();
+    const latencies = new Map<string, number[]>();
+    const counts = (): FateCounts => ({ total: 0, delivered: 0, duplicated: 0, offline: 0, bounced: 0, lost: 0 });
+    for (const group of this.scenario.groups) {
+      const model = [...new Set(group.devices.map((device) => device.model))].join('+');
+      byGroup[group.name] = { model, clients: group.count * group.devices.length, sent: counts(), received: { ...counts(), latencyMsMedian: 0, latencyMsP95: 0 } };
+      latencies.set(group.name, []);
+      for (let index = 1; index <= group.count; index++) {
+        const account = `${group.name}${index}`;
+        groupOfRecipient.set(`${account}@${this.scenario.host}`, group.name);
+        if (group.devices.length === 1) groupOfSender.set(account, group.name);
+        else for (const device of group.devices) groupOfSender.set(`${account}/${device.resource}`, group.name);
+      }
     }
-    if (presetOf.size === 0) return byModel;
+    if (groupOfSender.size === 0) return byGroup;
     for (const fate of this.ledger.fates()) {
-      const preset = presetOf.get(fate.sender);
-      if (preset === undefined) continue;
-      const row = byModel[preset]!;
-      row.sent++;
-      row[fate.fate]++;
+      const sender = groupOfSender.get(fate.sender);
+      if (sender !== undefined) {
+        const row = byGroup[sender]!.sent;
+        row.total++;
+        row[fate.fate]++;
+      }
+      const recipient = groupOfRecipient.get(fate.to);
+      if (recipient !== undefined) {
+        const row = byGroup[recipient]!.received;
+        row.total++;
+        row[fate.fate]++;
+        const latency = this.latencies.get(fate.id);
+        if (latency !== undefined) latencies.get(recipient)!.push(latency);
+      }
     }
-    return byModel;
+    for (const [name, values] of latencies) {
+      if (values.length === 0) continue;
+      values.sort((a, b) => a - b);
+      const received = byGroup[name]!.received;
+      received.latencyMsMedian = values[Math.floor((values.length - 1) / 2)]!;
+      received.latencyMsP95 = values[Math.floor((values.length - 1) * 0.95)]!;
+    }
+    return byGroup;
   }
 
   private result(settled: boolean, isScriptFinished: boolean): RunResult {
@@ -546,7 +595,7 @@ export class World {
       queue: { peak: metrics.queuePeak, peakBytes: metrics.queuedBytesPeak },
       clients: { scripted: this.scripted.size, model: this.population.length },
       clientSide: this.clientSide(),
-      byModel: this.byModel(),
+      byGroup: this.byGroup(),
       scriptTimeouts: this.script?.timedOut ?? [],
       scriptFinished: isScriptFinished,
       wire: this.wire,
