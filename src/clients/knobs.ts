@@ -9,7 +9,8 @@
  * `counterWidth` (wrap needs 2^31 stanzas; a conformance concern, not a population one), `persistQueue`
  * (no process restarts in a population), `dedupe` (the ledger counts duplicates as the server delivers
  * them, before any receiver-side dedupe), `delayStamp` (the ledger reads mod_smacks' delay, not the
- * client's).
+ * client's), `unsolicitedAckAfterN` (Gajim's `<a/>` after 100 unacked inbound stanzas: the server asks
+ * for acks itself), `ackBeforeClose` (a last `<a/>` is the `lastAckThenAbortive` close style).
  */
 
 /** `resume`: `<enable resume='true'/>` and resume after a break; `acks`: `<enable/>` without resumption
