@@ -190,6 +190,14 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       if (element === received) element = shallowCopy(element);
       element.attrs['xml:lang'] = 'en';
     }
+    if (element.name === 'stream:error') {
+      // xmppstream hands a stream error to stream_callbacks.error, not to handlestanza: no stanzas/in
+      // filter sees it (so it is not counted in h), and mod_c2s closes with session:close(nil, text),
+      // whose text argument session_close ignores: a clean close.
+      this.server.traceRecv(this.connection.id, element);
+      this.server.closeSession(session, undefined);
+      return;
+    }
     this.server.traceRecv(this.connection.id, element);
     // stream_callbacks.handlestanza: stanzas/in filters, then the session's runner.
     const filtered = session.filters.run('stanzas/in', element, session);
