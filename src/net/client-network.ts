@@ -1,7 +1,7 @@
 /**
  * What a client sees of the network: it opens links to the server, writes frames into them, closes
  * them, and hears frames and closes through its `ConnectionEnd`. The simulated `Network` and
- * `Connection` fit these shapes; so do the real TCP links of the conformance runner (src/conform/),
+ * `Connection` fit these shapes; so do the real TCP links of the conformance runner (src/cli/conform/),
  * which lets the very same client and script runner drive a real Prosody.
  */
 import type { Frame } from '../xmpp/wire.js';

@@ -39,7 +39,7 @@ export type SmMode = 'none' | 'enable' | 'resume';
 
 /**
  * Server events a `wait-for` step can wait on. The simulator answers them from its trace, the
- * conformance runner from Prosody's debug log (see src/conform/log-watch.ts).
+ * conformance runner from Prosody's debug log (see src/cli/conform/log-watch.ts).
  */
 export const serverSignals = ['hibernation-start', 'hibernation-expire', 'offline-store', 'ack-delayed'] as const;
 export type ServerSignal = (typeof serverSignals)[number];

@@ -6,7 +6,7 @@
  * `timeout` is recorded and the script goes on.
  *
  * The runner sees the world only through a client network, the clients and server signals, so the
- * conformance runner (src/conform/) drives a real Prosody with this same code in real time.
+ * conformance runner (src/cli/conform/) drives a real Prosody with this same code in real time.
  */
 import type { XmppClient } from '../clients/xmpp-client.js';
 import type { Engine, Timer } from '../engine/engine.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unifiedDiff } from '../../src/conform/diff.js';
+import { unifiedDiff } from '../../src/cli/conform/diff.js';
 
 describe('unifiedDiff', () => {
   it('is empty for equal lists', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prosodyConfig, unsupportedSettings } from '../../src/conform/prosody-config.js';
+import { prosodyConfig, unsupportedSettings } from '../../src/cli/conform/prosody-config.js';
 import { settingsDefault } from '../../src/scenario/settings.js';
 
 describe('the generated Prosody config', () => {

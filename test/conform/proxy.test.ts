@@ -1,7 +1,7 @@
 /** The fault proxy on real loopback sockets, in front of an upstream that echoes in upper case. */
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultProxy } from '../../src/conform/proxy.js';
+import { FaultProxy } from '../../src/cli/conform/proxy.js';
 
 let upstream: net.Server;
 let upstreamPort = 0;

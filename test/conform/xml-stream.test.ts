@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamParser, serializeFrame } from '../../src/conform/xml-stream.js';
+import { StreamParser, serializeFrame } from '../../src/cli/conform/xml-stream.js';
 import { canonicalXml } from '../../src/xmpp/canonical.js';
 import { el } from '../../src/xmpp/stanza.js';
 import { type Frame, RawText, StreamClose, StreamOpen, frameName } from '../../src/xmpp/wire.js';

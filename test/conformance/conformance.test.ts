@@ -1,6 +1,6 @@
 /**
  * The conformance suite: every script in this folder is played against a real Prosody 0.12.3 and
- * inside the simulator (src/conform/), and what each client received must agree line for line, as
+ * inside the simulator (src/cli/conform/), and what each client received must agree line for line, as
  * must the fate of every message. Without Prosody the suite is skipped loudly, except in CI
  * (CI=true), where it fails.
  */
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findProsody } from '../../src/cli/conform.js';
 import { loadScenarioFile } from '../../src/cli/load.js';
-import { conformScenario } from '../../src/conform/conform.js';
+import { conformScenario } from '../../src/cli/conform/conform.js';
 
 const dir = join(import.meta.dirname, '.');
 const files = readdirSync(dir)

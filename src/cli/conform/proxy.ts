@@ -17,7 +17,7 @@
  * give-up during an outage (scripts heal long before 15 minutes).
  */
 import * as net from 'node:net';
-import type { FaultKind } from '../net/network.js';
+import type { FaultKind } from '../../net/network.js';
 
 const fin = Symbol('FIN');
 type Chunk = Buffer | typeof fin;

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { ServerSignal } from '../scenario/schema.js';
+import type { ServerSignal } from '../../scenario/schema.js';
 
 /** The mod_smacks / mod_offline debug lines of Prosody 0.12.3 for each signal. */
 export const signalLines: ReadonlyArray<readonly [ServerSignal, RegExp]> = [

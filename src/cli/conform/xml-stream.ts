@@ -6,7 +6,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { Element, Parser } from 'ltx';
-import { type Frame, RawText, StreamClose, StreamOpen, Whitespace } from '../xmpp/wire.js';
+import { type Frame, RawText, StreamClose, StreamOpen, Whitespace } from '../../xmpp/wire.js';
 
 interface Sax extends EventEmitter {
   write(data: string): void;

@@ -4,7 +4,7 @@
  * callback runs inside `run()` after the engine has caught up with the present, and a Node timer
  * wakes the engine for its next event.
  */
-import { Engine } from '../engine/engine.js';
+import { Engine } from '../../engine/engine.js';
 
 export class RealTimeDriver {
   readonly engine = new Engine();

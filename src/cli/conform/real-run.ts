@@ -6,14 +6,14 @@
  * client is gone), and log in every account with messages in offline storage to fetch them. Fates are
  * read off what the clients received, with the simulator's own ledger.
  */
-import { type Account, XmppClient } from '../clients/xmpp-client.js';
-import { Ledger } from '../outcome/ledger.js';
-import { normalizeWire } from '../outcome/wire.js';
-import type { Scenario } from '../scenario/schema.js';
-import type { TraceEvent } from '../trace/events.js';
-import { TraceRecorder } from '../trace/recorder.js';
-import { ScriptRunner, type ScriptedClient, ServerSignals } from '../world/script-runner.js';
-import { attr, el, type Element } from '../xmpp/stanza.js';
+import { type Account, XmppClient } from '../../clients/xmpp-client.js';
+import { Ledger } from '../../outcome/ledger.js';
+import { normalizeWire } from '../../outcome/wire.js';
+import type { Scenario } from '../../scenario/schema.js';
+import type { TraceEvent } from '../../trace/events.js';
+import { TraceRecorder } from '../../trace/recorder.js';
+import { ScriptRunner, type ScriptedClient, ServerSignals } from '../../world/script-runner.js';
+import { attr, el, type Element } from '../../xmpp/stanza.js';
 import { LogWatch } from './log-watch.js';
 import type { ProsodyInstance } from './prosody.js';
 import { FaultProxy } from './proxy.js';

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, 
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Settings } from '../scenario/settings.js';
+import type { Settings } from '../../scenario/settings.js';
 import { prosodyConfig } from './prosody-config.js';
 
 export interface ProsodyLaunch {

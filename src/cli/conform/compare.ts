@@ -3,7 +3,7 @@
  * fates of the messages it sent, plus which script steps timed out. Nothing is loosened: lines must
  * be equal, in order.
  */
-import type { Scenario, Step } from '../scenario/schema.js';
+import type { Scenario, Step } from '../../scenario/schema.js';
 import { unifiedDiff } from './diff.js';
 import type { SideResult } from './real-run.js';
 

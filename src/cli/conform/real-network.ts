@@ -5,11 +5,11 @@
  * client through the real-time driver, so the simulator's `XmppClient` runs unchanged.
  */
 import * as net from 'node:net';
-import type { ClientLink, ClientNetwork } from '../net/client-network.js';
-import type { ConnectionEnd } from '../net/connection.js';
-import type { FaultKind } from '../net/network.js';
-import type { TraceRecorder } from '../trace/recorder.js';
-import { type Frame, StreamOpen, isElementFrame } from '../xmpp/wire.js';
+import type { ClientLink, ClientNetwork } from '../../net/client-network.js';
+import type { ConnectionEnd } from '../../net/connection.js';
+import type { FaultKind } from '../../net/network.js';
+import type { TraceRecorder } from '../../trace/recorder.js';
+import { type Frame, StreamOpen, isElementFrame } from '../../xmpp/wire.js';
 import type { FaultProxy } from './proxy.js';
 import type { RealTimeDriver } from './realtime.js';
 import { StreamParser, serializeFrame } from './xml-stream.js';

@@ -4,10 +4,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { networkProfiles } from '../net/profile.js';
-import type { Scenario } from '../scenario/schema.js';
-import { type Settings, settingsDefault } from '../scenario/settings.js';
-import { runScenario } from '../world/world.js';
+import { networkProfiles } from '../../net/profile.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { type Settings, settingsDefault } from '../../scenario/settings.js';
+import { runScenario } from '../../world/world.js';
 import { compareSides, sideText } from './compare.js';
 import { unsupportedSettings } from './prosody-config.js';
 import { ProsodyInstance } from './prosody.js';
