@@ -27,7 +27,8 @@ import { World } from '../world/world.js';
 import type { CheckWorkerData, CheckWorkerReply } from './check-worker.js';
 
 export interface CheckFlags {
-  seeds: string;
+  /** Absent: the scenario's `check.seeds`, else 100. */
+  seeds?: string;
   from?: string;
   swarm?: boolean;
   jobs?: string;
@@ -35,6 +36,9 @@ export interface CheckFlags {
   bug: string[];
   repros: string;
 }
+
+/** Seeds checked when neither `--seeds` nor the scenario's `check.seeds` says how many. */
+const defaultSeeds = 100;
 
 /** The microtask drain for `xmppjs-real` clients: a setImmediate turn (as `smacksim run` does). */
 const yieldToMacrotask = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
@@ -151,7 +155,7 @@ export async function checkCommand(scenarioPath: string | undefined, flags: Chec
   const document = readDocument(scenarioPath);
   const source = scenarioPath ?? '(built-in default)';
   const scenario = readScenario(source, document);
-  const seeds = count('--seeds', flags.seeds, 100, 1);
+  const seeds = count('--seeds', flags.seeds, scenario.check?.seeds ?? defaultSeeds, 1);
   const from = count('--from', flags.from, 1, 0);
   const jobs = Math.min(seeds, count('--jobs', flags.jobs, availableParallelism(), 1));
   const settings: Record<string, unknown> = {};
@@ -454,7 +458,7 @@ export function registerCheckCommands(program: Command): void {
     .command('check')
     .description('run many seeds in parallel, hold each to the invariants, write a repro file for every failing seed')
     .argument('[scenario]', 'scenario file (JSON, see sims/; default: the built-in one)')
-    .option('--seeds <n>', 'how many seeds', '100')
+    .option('--seeds <n>', `how many seeds (default: the scenario's check.seeds, else ${defaultSeeds})`)
     .option('--from <s>', 'the first seed (default 1)')
     .option('--swarm', 'draw each seed’s own fault mix (rates ×0, ×¼, ×1, ×4; latency; loss) from the seed')
     .option('--jobs <j>', 'worker threads (default: one per CPU)')

@@ -113,6 +113,13 @@ export interface Scenario {
   peer: PeerSpec | undefined;
   /** Bounds on the run's numbers that `smacksim check` holds every seed to (expect.ts). */
   expect: ExpectClause[];
+  /** How `smacksim check` runs this scenario when its command line does not say: `seeds`, the seed budget. */
+  check: CheckSpec | undefined;
+}
+
+/** The scenario's `check` block: `{"seeds": N}`, the default of `smacksim check --seeds`. */
+export interface CheckSpec {
+  seeds: number;
 }
 
 /** The link name fault steps use for the s2s connection between the two domains. */
@@ -356,13 +363,21 @@ export function readScenario(source: string, raw: unknown): Scenario {
   if (groups.length > 0 && durationMs === 0) reader.fail('duration', 'a population needs a duration', 'a duration > 0, e.g. "1d"');
   checkScheduleTargets(source, groups, accountNames);
   const expect = readExpect(source, reader.raw('expect'));
+  const check = readCheck(reader.object('check'));
   const groupNames = new Set<string>();
   for (const group of groups) {
     if (groupNames.has(group.name)) throw new ScenarioError(source, 'population.groups', `group name '${group.name}' is used twice`);
     groupNames.add(group.name);
   }
   reader.done();
-  return { name, description, seed, host, durationMs, settleMsMax, server, accounts, clients, script, groups, peer, expect };
+  return { name, description, seed, host, durationMs, settleMsMax, server, accounts, clients, script, groups, peer, expect, check };
+}
+
+function readCheck(reader: ObjectReader | undefined): CheckSpec | undefined {
+  if (reader === undefined) return undefined;
+  const check = { seeds: reader.number('seeds', { min: 1, max: 1_000_000, isInteger: true }) };
+  reader.done();
+  return check;
 }
 
 function readServerSettings(source: string, reader: ObjectReader | undefined): Partial<Settings> {

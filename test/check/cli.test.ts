@@ -68,6 +68,19 @@ describe('smacksim check', () => {
     expect(repro.schedule.messages[0]).toEqual({ at: expect.any(Number), from: expect.stringMatching(/^phone\d+$/), to: expect.stringMatching(/^phone\d+$/) });
   });
 
+  it("takes the seed count from the scenario's check.seeds without --seeds: a bug file fails with its bug on, passes with --set bugs=", () => {
+    const b19 = join(root, 'sims', 'bugs', 'B19.json');
+    const on = smacksim(scratch, 'check', b19, '--repros', 'b19');
+    expect(on.status).toBe(1);
+    expect(on.stdout.split('\n')[0]).toBe('seeds=1..3');
+    expect(on.stdout).toContain('FAIL seed=1 expect:lost: lost = 1, expected 0');
+    expect(on.stdout).toContain('failing seeds: 1 2 3; repro files in b19/');
+    const off = smacksim(scratch, 'check', b19, '--set', 'bugs=', '--repros', 'b19-off');
+    expect(off.status).toBe(0);
+    expect(off.stdout).toMatch(/3 seeds checked in [\d.]+ s on \d workers? .*: 3 passed, 0 failed/);
+    expect(smacksim(scratch, 'check', b19, '--seeds', '1', '--repros', 'b19-one').stdout.split('\n')[0]).toBe('seeds=1..1');
+  });
+
   it('refuses a bad seed count with exit 2', () => {
     const outcome = smacksim(scratch, 'check', 'phones.json', '--seeds', '0');
     expect(outcome.status).toBe(2);
