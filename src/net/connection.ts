@@ -4,8 +4,8 @@
  *
  * Simplifications, on purpose: delivery is per frame, not per segment; a graceful close (FIN) travels
  * behind the data like any frame; a reset is noticed by both ends one one-way latency after it
- * happens; there are no kernel buffers, so a frozen reader holds frames without ever blocking the
- * writer (the server's send timeout therefore never fires here).
+ * happens; there are no kernel buffers: a frozen reader holds frames without blocking the writer,
+ * and the writer learns how much is held back from `heldToward` (the server's send timeout).
  *
  * NAT idle expiry (`path.natIdleMs`): each connection remembers when a frame last crossed it, either
  * way; once it has been idle longer than the path's NAT timeout its mapping is gone and it is dead
@@ -136,6 +136,20 @@ export class Connection {
       direction.giveUpTimer = undefined;
       this.abort(direction.toward === 'client' ? 'server' : 'client', 'ETIMEDOUT');
     });
+  }
+
+  /**
+   * Frames written toward `side` that an outage or a frozen reader holds back: what sits in the
+   * kernels' socket buffers and then in the writer's own buffer (server_epoll's send timeout).
+   */
+  heldToward(side: Side): readonly Frame[] {
+    return side === 'client' ? this.toClient.held : this.toServer.held;
+  }
+
+  /** The writer destroyed its socket: what it still had buffered itself (beyond `keep`) is gone. */
+  dropHeldAfter(side: Side, keep: number): void {
+    const direction = side === 'client' ? this.toClient : this.toServer;
+    for (const frame of direction.held.splice(keep)) this.dropFrame(direction, frame);
   }
 
   /** Deliver what an outage or a freeze held back (called by the fault layer on heal/thaw). */

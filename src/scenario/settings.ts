@@ -32,6 +32,7 @@ export const settingRules: { readonly [Key in keyof Settings]: Rule } = {
   cloud_notify: { kind: 'boolean', text: 'mod_cloud_notify loaded: push-enabled sessions hibernate until their first important push, then smacks_hibernation_time' },
   push_max_hibernation_timeout: { kind: 'number', min: 0, text: 'mod_cloud_notify: seconds a push session may hibernate without an important push (72 h)' },
   read_timeout: { kind: 'number', min: 0, minExclusive: true, text: 'network_settings.read_timeout, seconds' },
+  send_timeout: { kind: 'number', min: 0, minExclusive: true, text: 'network_settings.send_timeout, seconds: a peer that stops reading is dropped once the socket buffers are full for this long' },
   c2s_close_timeout: { kind: 'number', min: 0, text: 'seconds to wait for the client’s </stream:stream> after a server close' },
   conflict_resolve: { kind: 'enum', values: ['kick_old', 'kick_new', 'increment', 'random'], text: 'what binding an already bound resource does' },
   offline: { kind: 'boolean', text: 'mod_offline loaded' },

@@ -5,19 +5,26 @@
  * stand-ins for c2s.
  *
  * Simplified on purpose: SASL is PLAIN only with the scenario's passwords (no TLS, no SCRAM); the
- * unauthenticated c2s_timeout and the send timeout are not modelled (no kernel buffers, see
- * net/connection.ts); a stream header is accepted without checking `to`, version or namespaces.
+ * unauthenticated c2s_timeout is not modelled; the send timeout counts a fixed 256 KiB of socket
+ * buffering before writes stop draining; a stream header is accepted without checking `to`, version or namespaces.
  */
 import { parse } from 'ltx';
 import type { Timer } from '../engine/engine.js';
 import type { Connection, ConnectionEnd } from '../net/connection.js';
 import { xmlnsBind, xmlnsClient, xmlnsSasl } from '../xmpp/ns.js';
-import { type Element, attr, childNs, el, shallowCopy } from '../xmpp/stanza.js';
-import { type Frame, RawText, StreamClose, StreamOpen, Whitespace } from '../xmpp/wire.js';
+import { type Element, approxBytes, attr, childNs, el, shallowCopy } from '../xmpp/stanza.js';
+import { type Frame, RawText, StreamClose, StreamOpen, Whitespace, isElementFrame } from '../xmpp/wire.js';
 import type { Server } from './server.js';
 import type { Session, SessionConn } from './session.js';
 
 export type StreamKind = 'c2s' | 's2s';
+
+/** Socket buffering (the peer's receive buffer plus our send buffer) before writes stop draining. */
+const socketBufferBytes = 256 * 1024;
+
+function frameBytes(frame: Frame): number {
+  return isElementFrame(frame) ? approxBytes(frame) : 16;
+}
 
 export class C2sConn implements ConnectionEnd, SessionConn {
   session: Session;
@@ -30,6 +37,7 @@ export class C2sConn implements ConnectionEnd, SessionConn {
   private isWriteLocked = false;
   private lastReadAt: number;
   private readTimer: Timer | undefined;
+  private writeTimer: Timer | undefined;
 
   constructor(
     private readonly server: Server,
@@ -98,6 +106,7 @@ export class C2sConn implements ConnectionEnd, SessionConn {
       server.traceSend(this.connection.id, frame);
       this.connection.write(side, frame);
     }
+    if (!isClosing) this.watchUndrained();
     if (isClosing) this.closeNow();
     else if (this.server.connSession(this) !== undefined) this.server.hooks.fire(`${this.kind}-ondrain`, { session: this.session });
   }
@@ -270,6 +279,50 @@ export class C2sConn implements ConnectionEnd, SessionConn {
   private armReadTimeout(): void {
     const timeoutMs = this.server.options.read_timeout * 1000;
     this.readTimer = this.server.engine.at(this.lastReadAt + timeoutMs, () => this.onReadTimer());
+  }
+
+  // ---- send timeout (server_epoll: the write buffer did not drain for send_timeout) ----
+
+  /**
+   * What the peer does not read piles up in its receive buffer, then in our send buffer; only beyond
+   * both does server_epoll's own buffer stop draining and the send timeout start. Modelled as a fixed
+   * amount of socket buffering (Linux defaults give a few hundred KiB).
+   */
+  private watchUndrained(): void {
+    if (this.writeTimer !== undefined || this.undrainedBytes() <= socketBufferBytes) return;
+    this.writeTimer = this.server.engine.after(this.server.options.send_timeout * 1000, () => {
+      this.writeTimer = undefined;
+      if (this.isClosed || this.undrainedBytes() <= socketBufferBytes) return;
+      // server_epoll onwritetimeout: on("disconnect", "write timeout"); destroy the socket. What the
+      // kernels buffered still reaches the peer once it reads; our own buffer is lost.
+      this.connection.dropHeldAfter(this.peerSide, this.framesInSocketBuffers());
+      this.isClosed = true;
+      this.readTimer?.cancel();
+      this.connection.close(this.side, 'write timeout');
+      this.server.connDisconnected(this, 'write timeout');
+    });
+  }
+
+  private get peerSide(): 'client' | 'server' {
+    return this.side === 'server' ? 'client' : 'server';
+  }
+
+  private undrainedBytes(): number {
+    let bytes = 0;
+    for (const frame of this.connection.heldToward(this.peerSide)) bytes += frameBytes(frame);
+    return bytes;
+  }
+
+  /** How many of the held frames fit in the socket buffers. */
+  private framesInSocketBuffers(): number {
+    let bytes = 0;
+    let count = 0;
+    for (const frame of this.connection.heldToward(this.peerSide)) {
+      bytes += frameBytes(frame);
+      if (bytes > socketBufferBytes) break;
+      count++;
+    }
+    return count;
   }
 
   private onReadTimer(): void {

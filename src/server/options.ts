@@ -5,6 +5,11 @@
 export interface ServerOptions {
   /** network_settings.read_timeout: inbound silence before c2s-read-timeout fires. */
   read_timeout: number;
+  /**
+   * network_settings.send_timeout: seconds a connection's written data may stay undrained (the peer
+   * stopped reading and the socket buffers are full) before server_epoll drops it ("write timeout").
+   */
+  send_timeout: number;
   /** mod_c2s: grace period for the peer's </stream:stream> after a server-initiated clean close. */
   c2s_close_timeout: number;
   /** sessionmanager.bind_resource policy when a resource is already bound. */
@@ -29,6 +34,7 @@ export interface ServerOptions {
 
 export const serverOptionsDefault: Readonly<ServerOptions> = Object.freeze({
   read_timeout: 840,
+  send_timeout: 180,
   c2s_close_timeout: 5,
   conflict_resolve: 'kick_old',
   offline: true,

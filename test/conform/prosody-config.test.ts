@@ -9,7 +9,7 @@ describe('the generated Prosody config', () => {
     expect(text).toContain('smacks_hibernation_time = 4\n');
     expect(text).toContain('smacks_max_unacked_stanzas = 0\n');
     expect(text).toContain('smacks_max_old_sessions = 10\n');
-    expect(text).toMatch(/network_settings = \{\n\tread_timeout = 3;\n\}/);
+    expect(text).toMatch(/network_settings = \{\n\tread_timeout = 3;\n\tsend_timeout = 180;\n\}/);
     expect(text).toContain('c2s_close_timeout = 5\n');
     expect(text).toContain('conflict_resolve = "kick_old"\n');
   });

@@ -459,3 +459,18 @@ describe('settings shown by the skeleton, s2s and push sims', () => {
     expect(long.hibernation).toMatchObject({ started: 0, resumedLive: 1 });
   });
 });
+
+describe('send_timeout (sims/options/send_timeout.json)', () => {
+  it('send_timeout: 180 s (default) drops a connection whose peer stopped reading, once the socket buffers are full', () => {
+    const result = option('send_timeout');
+    expect(result.events_.find((event) => event.type === 'net.close' && event.reason === 'write timeout')?.t).toBe(181_000);
+    expect(result.events_.find((event) => event.type === 'smacks.hibernation-start')?.t).toBe(181_000);
+    expect(result.messages).toMatchObject({ sent: 400, duplicated: 233, offline: 167, lost: 0 });
+  });
+
+  it('send_timeout: 1000 s outlasts the freeze, so nothing hibernates and every message arrives once', () => {
+    const result = option('send_timeout', 1, { send_timeout: 1000 });
+    expect(result.hibernation.started).toBe(0);
+    expect(result.messages).toMatchObject({ sent: 400, delivered: 400, duplicated: 0 });
+  });
+});

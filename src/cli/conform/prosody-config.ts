@@ -85,6 +85,7 @@ csi_resume_inactive_delay = ${lua(settings.csi_resume_inactive_delay)}
 
 network_settings = {
 	read_timeout = ${lua(settings.read_timeout)};
+	send_timeout = ${lua(settings.send_timeout)};
 }
 c2s_close_timeout = ${lua(settings.c2s_close_timeout)}
 conflict_resolve = ${lua(settings.conflict_resolve)}
