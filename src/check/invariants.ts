@@ -200,6 +200,8 @@ export class InvariantMonitor {
       case 'smacks.overflow': {
         const queue = this.removeOldest(event.jid, event.id, 'lost to overflow', event.t);
         if (queue !== undefined) this.stats.overflow++;
+        // community with BUG C-3: last_acknowledged_stanza moves past the discarded stanza (core's tail does not).
+        if (queue !== undefined && !this.isCore) queue.tail++;
         return;
       }
       case 'smacks.dispose': {

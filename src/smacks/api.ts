@@ -10,7 +10,7 @@ export interface SmacksMetrics {
   hibernationsStarted: number;
   hibernationsResumed: number;
   hibernationsExpired: number;
-  /** community: resumable sessions pushed out of the per-user cache (smacks_max_hibernated_sessions). */
+  /** community (core with BUG M-2): resumable sessions pushed out of the per-user cache (smacks_max_hibernated_sessions). */
   hibernationsEvicted: number;
   /** Resumptions that took over a session the server still thought connected. */
   resumptionsOfLiveSessions: number;

@@ -11,12 +11,15 @@
  * connection loss of a resumable session. B22 treats every session as a WebSocket one (streams
  * here have no transport).
  *
- * Not switches, because they are the faithful behaviour of a variant today: M-1 and M-2 (run
- * `variant: community`), C-3 (core's ring overflow at `smacks_max_queue_size`, a setting).
+ * M-1, M-2 and C-3 are the faithful behaviour of one variant (M-1 and M-2 of community, C-3 of core
+ * 0.12.3, whatever the switches say) and switches of the other, where they are a fault to turn on:
+ * M-1 and M-2 in core-0.12 (an ack below the tail moves the counters back; per-user eviction of
+ * resumable sessions at `smacks_max_hibernated_sessions`), C-3 in community (the queue becomes a ring
+ * of `smacks_max_queue_size`).
  */
 import type { SmacksVariant } from './options.js';
 
-export const bugIds = ['B1', 'B2', 'B6', 'B8', 'B9', 'B11', 'B12', 'B15', 'B16', 'B18', 'B19', 'B20', 'B22', 'B23', 'B28', 'B30', 'C-2'] as const;
+export const bugIds = ['B1', 'B2', 'B6', 'B8', 'B9', 'B11', 'B12', 'B15', 'B16', 'B18', 'B19', 'B20', 'B22', 'B23', 'B28', 'B30', 'C-2', 'C-3', 'M-1', 'M-2'] as const;
 
 export type BugId = (typeof bugIds)[number];
 
@@ -132,6 +135,24 @@ export const bugCatalogue: readonly BugInfo[] = [
     variant: 'core-0.12',
     summary: 'a second destroy of a hibernating session goes through without disposing of the queue: queued stanzas are lost, the token dangles (trigger: double disconnect)',
     spec: 'spec §15 C-2 and B25, §7.3; 0.12.3',
+  },
+  {
+    id: 'C-3',
+    variant: 'community',
+    summary: "the queue is core's ring of smacks_max_queue_size: when it is full the oldest unacked stanza is discarded silently (never resent, bounced or stored)",
+    spec: 'spec §15 C-3, §3.2, §9.3; core 0.12.3 (util.smqueue), faithful there',
+  },
+  {
+    id: 'M-1',
+    variant: 'core-0.12',
+    summary: '<a h> (or <resume h>) below what was already acknowledged is accepted and moves the counter back: the next ack removes stanzas never acknowledged (silent loss)',
+    spec: 'spec §15 M-1, §3.3, §8.3; the community module, faithful there',
+  },
+  {
+    id: 'M-2',
+    variant: 'core-0.12',
+    summary: 'at most smacks_max_hibernated_sessions resumable sessions per user: one more <enable> evicts the oldest, which keeps working but cannot be resumed (<failed h> with the h of eviction time)',
+    spec: 'spec §15 M-2, §9.1; the community module, faithful there',
   },
 ];
 

@@ -50,9 +50,9 @@ type SmNs = typeof xmlnsSm2 | typeof xmlnsSm3;
 export interface CommunitySmState {
   /** session.smacks: the namespace. M never sets it back (not even while bouncing the queue). */
   smacks: SmNs;
-  /** outgoing_stanza_queue: a plain array of queued clones, unbounded. Replaced, never mutated, by handle_unacked_stanzas. */
+  /** outgoing_stanza_queue: a plain array of queued clones, unbounded (a ring with BUG C-3). Replaced, never mutated, by handle_unacked_stanzas. */
   outgoingQueue: Element[];
-  /** last_acknowledged_stanza: outbound stanzas acknowledged so far (can go backwards, M-1). */
+  /** last_acknowledged_stanza: outbound stanzas acknowledged so far (can go backwards, M-1; with BUG C-3 also those pushed out of the ring). */
   lastAcknowledgedStanza: number;
   /** handled_stanza_count: the h we report. */
   handledCount: number;
@@ -350,6 +350,7 @@ export class CommunitySmacks implements SmacksApi {
     }
     const bytes = approxBytes(cachedStanza);
     this.cached.set(cachedStanza, bytes); // cached_stanza._cached = true
+    if (this.bugs.has('C-3') && queue.length >= this.options.smacks_max_queue_size) this.discardOldest(session, state);
     queue.push(cachedStanza);
     this.noteQueued(queue.length, bytes);
     // Every push is traced, so the checks can give each queued stanza exactly one disposition.
@@ -363,6 +364,23 @@ export class CommunitySmacks implements SmacksApi {
     }
     this.requestAckIfNeeded(session, state, false, stanza);
     return stanza;
+  }
+
+  /**
+   * BUG C-3 (core 0.12.3's util.smqueue, faithful there; a switch here): the queue is a ring of
+   * smacks_max_queue_size. When it is full, the next stanza pushes out the oldest unacknowledged one:
+   * it is never resent, bounced or stored offline, and nobody is told. As in smqueue, whose counters
+   * are absolute, the stanza keeps its number: last_acknowledged_stanza moves past it, so a later
+   * `<a h>` still names the stanzas still queued (and a `<resume h>` below it replays them all, M-1).
+   */
+  private discardOldest(session: Session, state: CommunitySmState): void {
+    const discarded = state.outgoingQueue.shift()!;
+    state.lastAcknowledgedStanza++;
+    this.noteReleased([discarded]);
+    this.noteBug('C-3', session);
+    const id = attr(discarded, 'id');
+    if (id === undefined) this.server.trace.emit({ t: this.now(), type: 'smacks.overflow', jid: session.label });
+    else this.server.trace.emit({ t: this.now(), type: 'smacks.overflow', jid: session.label, id });
   }
 
   private noteQueued(length: number, bytes: number): void {

@@ -426,11 +426,36 @@ export class CoreSmacks implements SmacksApi {
       token = Buffer.from(this.server.ids.bytes(9)).toString('base64url'); // util.id.short()
       this.sessionRegistry.set(this.registryKey(session.username, token), session);
       state.resumptionToken = token;
+      if (this.bugs.has('M-2')) this.evictOldestResumable(session.username);
     }
     const maxSeconds = token === undefined ? undefined : this.options.smacks_hibernation_time;
     session.send(el('enabled', { xmlns: ns, id: token, resume, max: maxSeconds }));
     this.server.trace.emit({ t: this.now(), type: 'smacks.enable', jid: session.label, resumable: token !== undefined });
     return true;
+  }
+
+  /**
+   * BUG M-2 (the community module's per-user session cache, faithful there; a switch here): at most
+   * smacks_max_hibernated_sessions resumable sessions per user, live or hibernating. One more
+   * `<enable resume>` pushes out the oldest (registry order is `<enable>` order; a resume does not
+   * refresh it). The victim is not closed and keeps its token: it keeps working, and if its connection
+   * is lost it still hibernates, but it is no longer registered, so it cannot be resumed. Only its h at
+   * this moment is saved: a resume gets `<failed h>` with that stale value, and a client that prunes
+   * with it re-sends stanzas the server already handled (duplicates). Spec §9.1.
+   */
+  private evictOldestResumable(username: string): void {
+    const prefix = this.registryKey(username, '');
+    const keys = [...this.sessionRegistry.keys()].filter((key) => key.startsWith(prefix));
+    if (keys.length <= this.options.smacks_max_hibernated_sessions) return;
+    const key = keys[0]!;
+    const victim = this.sessionRegistry.get(key)!;
+    this.sessionRegistry.delete(key);
+    if (victim.destroyed) return; // a destroyed session can always be removed
+    const state = this.states.get(victim)!;
+    this.noteBug('M-2', victim);
+    this.setOldSession(username, key.slice(prefix.length), state.handledCount);
+    this.metrics.hibernationsEvicted++;
+    this.server.trace.emit({ t: this.now(), type: 'smacks.evict', jid: victim.label, h: state.handledCount });
   }
 
   /** C: at each <enable/>, keep only the newest smacks_max_old_sessions records of the user (by t). */
@@ -466,7 +491,7 @@ export class CoreSmacks implements SmacksApi {
       return true; // COMPAT: the Lua returns nothing here; the stream is already closed either way
     }
     const queue = state.outgoingQueue!;
-    const result = queue.ack(h);
+    const result = this.ackQueue(session, queue, h);
     this.metrics.acksReceived++;
     this.server.trace.emit({ t: this.now(), type: 'smacks.a', jid: session.label, h, unacked: queue.countUnacked() });
     if (result === 'head' || result === 'tail') {
@@ -476,6 +501,18 @@ export class CoreSmacks implements SmacksApi {
     this.noteReleased(result);
     this.requestAckNowIfNeeded(session, false);
     return true;
+  }
+
+  /** queue:ack(h) of handle_a and handle_resume. */
+  private ackQueue(session: Session, queue: SmQueue<QueuedStanza>, h: number): QueuedStanza[] | 'head' | 'tail' {
+    const result = queue.ack(h);
+    if (result !== 'tail' || !this.bugs.has('M-1')) return result;
+    // BUG M-1 (the community module's handle_a, faithful there; a switch here): no lower bound. An h
+    // below what was already acknowledged (a stale or reordered ack, a client restoring an old h) is
+    // accepted and the counter goes back, so the next valid ack removes stanzas the client never
+    // acknowledged, and a resume does not replay them: silent loss.
+    this.noteBug('M-1', session);
+    return queue.rewind(h);
   }
 
   /** handle_unacked_stanzas(session) */
@@ -617,7 +654,7 @@ export class CoreSmacks implements SmacksApi {
       // the new connection, not hibernating, without a watchdog.
       return true;
     }
-    const result = queue.ack(h);
+    const result = this.ackQueue(original, queue, h);
     let error: (typeof ackErrors)[keyof typeof ackErrors] | undefined;
     if (result === 'head' || result === 'tail') error = ackErrors[result];
     else {

@@ -14,9 +14,9 @@ export interface SmacksOptions {
   smacks_max_unacked_stanzas: number;
   smacks_max_inactive_unacked_stanzas: number;
   smacks_max_ack_delay: number;
-  /** core only: ring capacity of the unacked queue. */
+  /** core only (community too with BUG C-3): ring capacity of the unacked queue. */
   smacks_max_queue_size: number;
-  /** community only: resumable sessions kept per user. */
+  /** community only (core too with BUG M-2): resumable sessions kept per user. */
   smacks_max_hibernated_sessions: number;
   smacks_max_old_sessions: number;
   /** prosody-modules mod_cloud_notify (XEP-0357 push) loaded. */

@@ -62,6 +62,19 @@ export class SmQueue<T> {
     return acked;
   }
 
+  /**
+   * BUG M-1 (a switch of core-0.12; the community module's arithmetic, spec §15 M-1): accept an h
+   * below the tail. Both counters move back by the difference, as community's
+   * `last_acknowledged_stanza` does, so the buffered items are numbered from h + 1 again and the next
+   * ack removes that many more of them than it acknowledges. Nothing is removed now.
+   */
+  rewind(h: number): T[] {
+    assert(h < this.tail, `rewind(${h}) is only for an h below the tail (${this.tail})`);
+    this.head -= this.tail - h;
+    this.tail = h;
+    return [];
+  }
+
   private popOldest(): T {
     const size = this.ring.length;
     const item = this.ring[this.oldest]!;

@@ -37,6 +37,9 @@ const caughtBy: Record<string, InvariantName[]> = {
   B28: ['expect:offline', 'expect:hibernation.started'],
   B30: ['queue-disposition', 'expect:lost', 'expect:offline'],
   'C-2': ['queue-disposition', 'expect:lost', 'expect:offline'],
+  'C-3': ['expect:lost', 'expect:delivered'],
+  'M-1': ['queue-disposition', 'resume-replay', 'expect:lost', 'expect:offline'],
+  'M-2': ['expect:duplicated', 'expect:hibernation.resumed'],
 };
 
 interface BugFile {

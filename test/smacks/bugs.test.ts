@@ -11,7 +11,7 @@ import { checkCombinedSettings, parseBugArgument, parseSetArgument, parseSetting
 import { BugSet, bugCatalogue, bugIds } from '../../src/smacks/bugs.js';
 import { World } from '../../src/world/world.js';
 import { type RunOutput, loadSim, run } from '../helpers.js';
-import { a, eventsOf, r, streamClose, streamError } from './sm-scenario.js';
+import { a, eventsOf, failedNotFound, r, streamClose, streamError } from './sm-scenario.js';
 
 const on = (id: string): RunOutput => run(`bugs/${id}.json`);
 const off = (id: string): RunOutput => run(`bugs/${id}.json`, 1, { bugs: [] });
@@ -42,8 +42,8 @@ describe('the catalogue', () => {
       expect(info.summary).not.toContain('\n');
       expect(info.spec).toMatch(/^spec §15 /);
     }
-    expect(bugCatalogue.filter((info) => info.variant === 'core-0.12').map((info) => info.id)).toEqual(['B9', 'B15', 'B16', 'B18', 'B19', 'B20', 'B22', 'B23', 'B28', 'B30', 'C-2']);
-    expect(bugCatalogue.filter((info) => info.variant === 'community').map((info) => info.id)).toEqual(['B1', 'B2', 'B6', 'B8', 'B11', 'B12']);
+    expect(bugCatalogue.filter((info) => info.variant === 'core-0.12').map((info) => info.id)).toEqual(['B9', 'B15', 'B16', 'B18', 'B19', 'B20', 'B22', 'B23', 'B28', 'B30', 'C-2', 'M-1', 'M-2']);
+    expect(bugCatalogue.filter((info) => info.variant === 'community').map((info) => info.id)).toEqual(['B1', 'B2', 'B6', 'B8', 'B11', 'B12', 'C-3']);
   });
 
   it('has a scenario for every switch that turns it on, and nothing else', () => {
@@ -84,7 +84,7 @@ describe('the `bugs` setting', () => {
     const refusal = (): void => checkCombinedSettings('f.json', { ...settingsDefault, bugs: ['B8', 'B19'] });
     expect(refusal).toThrow(ScenarioError);
     expect(refusal).toThrow(
-      'f.json: server.bugs: B8 is a bug of variant community, and this run uses variant core-0.12 (got ["B8","B19"]); allowed: for core-0.12: B9, B15, B16, B18, B19, B20, B22, B23, B28, B30, C-2 (or set variant to the one the bug needs)',
+      'f.json: server.bugs: B8 is a bug of variant community, and this run uses variant core-0.12 (got ["B8","B19"]); allowed: for core-0.12: B9, B15, B16, B18, B19, B20, B22, B23, B28, B30, C-2, M-1, M-2 (or set variant to the one the bug needs)',
     );
   });
 
@@ -176,6 +176,30 @@ describe('community switches', () => {
     const fixed = off('B12');
     expect(expiredAt(fixed)).toEqual([2_422_000]);
     expect(fates(bug)).toEqual(fates(fixed));
+  });
+
+  it('C-3: the queue is a ring of 5; m1 and m2 fall out of it while Bob hibernates and are lost instead of replayed', () => {
+    const ids = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'];
+    const bodies = ['one', 'two', 'three', 'four', 'five', 'six', 'seven'];
+    const replay = (from: number): string[] => ids.slice(from).map((id, index) => toLaptop(id, bodies[from + index]!, true));
+    const overflows = (result: RunOutput): Array<[number, string | undefined]> => eventsOf(result.events_, 'smacks.overflow').map((event) => [event.t, event.id]);
+    const bug = on('C-3');
+    expect(bugNotes(bug)).toEqual([
+      [2000, 'C-3'],
+      [2000, 'C-3'],
+    ]);
+    expect(overflows(bug)).toEqual([
+      [2000, 'm1'],
+      [2000, 'm2'],
+    ]);
+    expect(bug.wire.bob).toEqual([enabled(), resumed(0), ...replay(2), r]);
+    expect(bug.queue.peak).toBe(5);
+    expect(fates(bug)).toEqual(ids.map((id, index) => [id, index < 2 ? 'lost' : 'delivered']));
+    const fixed = off('C-3');
+    expect(overflows(fixed)).toEqual([]);
+    expect(fixed.wire.bob).toEqual([enabled(), resumed(0), ...replay(0), r]);
+    expect(fixed.queue.peak).toBe(7);
+    expect(fates(fixed)).toEqual(ids.map((id) => [id, 'delivered']));
   });
 });
 
@@ -359,6 +383,72 @@ describe('core switches', () => {
     const fixed = off('C-2');
     expect(destroyed(fixed)).toEqual([[25_000, 'Replaced by new connection']]);
     expect(fates(fixed)).toEqual([['m1', 'offline']]);
+  });
+
+  it('M-1: a stale <a h> moves the counter back; the next ack removes m3, which Bob never got, and the resume replays nothing', () => {
+    const bobsAcks = (result: RunOutput): Array<[number, number, number]> =>
+      eventsOf(result.events_, 'smacks.a')
+        .filter((event) => event.jid === 'bob@localhost/laptop')
+        .map((event) => [event.t, event.h, event.unacked]);
+    const bug = on('M-1');
+    expect(bugNotes(bug)).toEqual([[2000, 'M-1']]);
+    // h='1' after h='2' is accepted; Bob's true h='2' at 3 s then counts m3 (held in the frozen path) as handled.
+    expect(bobsAcks(bug)).toEqual([
+      [0, 1, 0],
+      [1000, 2, 0],
+      [2000, 1, 0],
+      [3000, 2, 0],
+      [5000, 2, 0],
+    ]);
+    expect(bug.wire.bob).toEqual([enabled(), toLaptop('m1', 'one'), r, toLaptop('m2', 'two'), r, resumed(0), r]);
+    expect(eventsOf(bug.events_, 'smacks.hibernation-end').map((event) => event.replayed)).toEqual([0]);
+    expect(fates(bug)).toEqual([
+      ['m1', 'delivered'],
+      ['m2', 'delivered'],
+      ['m3', 'lost'],
+    ]);
+    const fixed = off('M-1');
+    expect(fixed.wire.bob).toEqual([
+      enabled(),
+      toLaptop('m1', 'one'),
+      r,
+      toLaptop('m2', 'two'),
+      r,
+      a(0),
+      streamError('undefined-condition', 'Client acknowledged less stanzas than already acknowledged'),
+      streamClose,
+      failedNotFound(),
+    ]);
+    expect(destroyed(fixed)).toEqual([[2000, 'Client acknowledged less stanzas than already acknowledged']]);
+    expect(fates(fixed)).toEqual([
+      ['m1', 'delivered'],
+      ['m2', 'delivered'],
+      ['m3', 'offline'],
+    ]);
+  });
+
+  it('M-2: the tablet’s <enable> evicts the laptop; its resume gets <failed h=0> frozen at eviction, and m2 comes again from offline storage', () => {
+    const toLaptopM2 = toLaptop('m2', 'to the laptop');
+    const bug = on('M-2');
+    expect(bugNotes(bug)).toEqual([[0, 'M-2']]);
+    expect(eventsOf(bug.events_, 'smacks.evict').map((event) => [event.t, event.jid, event.h])).toEqual([[0, 'bob@localhost/laptop', 0]]);
+    // The evicted session keeps working (m1 out, m2 in) and still hibernates, but cannot be resumed.
+    expect(bug.wire.laptop).toEqual([enabled(60), toLaptopM2, r, failedNotFound(0)]);
+    // It had handled m1 by then: the h it reaches at expiry is 1.
+    expect(eventsOf(bug.events_, 'smacks.expire').map((event) => [event.t, event.jid, event.h])).toEqual([[64_000, 'bob@localhost/laptop', 1]]);
+    expect(bug.hibernation).toMatchObject({ started: 1, resumed: 0, expired: 1, evicted: 1 });
+    expect(fates(bug)).toEqual([
+      ['m1', 'delivered'],
+      ['m2', 'duplicated'],
+    ]);
+    const fixed = off('M-2');
+    expect(eventsOf(fixed.events_, 'smacks.evict')).toEqual([]);
+    expect(fixed.wire.laptop).toEqual([enabled(60), toLaptopM2, r, "<resumed h='1' previd='SMID1' xmlns='urn:xmpp:sm:3'/>", r]);
+    expect(fixed.hibernation).toMatchObject({ started: 1, resumed: 1, expired: 0, evicted: 0 });
+    expect(fates(fixed)).toEqual([
+      ['m1', 'delivered'],
+      ['m2', 'delivered'],
+    ]);
   });
 
   it('C-2 then B25: a <resume> finds the dead session still registered and gets no answer at all', () => {
