@@ -10,7 +10,8 @@
  * (no process restarts in a population), `dedupe` (the ledger counts duplicates as the server delivers
  * them, before any receiver-side dedupe), `delayStamp` (the ledger reads mod_smacks' delay, not the
  * client's), `unsolicitedAckAfterN` (Gajim's `<a/>` after 100 unacked inbound stanzas: the server asks
- * for acks itself), `ackBeforeClose` (a last `<a/>` is the `lastAckThenAbortive` close style).
+ * for acks itself), `ackBeforeClose` (a last `<a/>` is the `lastAckThenAbortive` and
+ * `lastAckThenGraceful` close styles).
  */
 
 /** `resume`: `<enable resume='true'/>` and resume after a break; `acks`: `<enable/>` without resumption
@@ -30,8 +31,15 @@ export type AckRequestPolicy = 'perStanza' | 'perMessage' | 'everyN' | 'debounce
 /** What the client does with an `h` that acknowledges more than it sent, or less than before:
  * `ignore` clamps silently, `log` clamps and records a `client.ack-invalid` trace event, `kill` sends
  * the `<handled-count-too-high/>` stream error (XEP-0198 1.6) and forgets the session (Monal),
- * `crash` stops the client and loses its SM state and unacknowledged stanzas (xmpp.js's TypeError). */
-export type AckValidation = 'ignore' | 'log' | 'kill' | 'crash';
+ * `crash` stops the client and loses its SM state and unacknowledged stanzas (a process that dies of
+ * the error), `overcount` is what xmpp.js 0.14's `ackQueue(h)` does: a too-low h changes nothing; a
+ * too-high h acknowledges the whole queue, counts one stanza more than it had and throws (a
+ * `client.crash` the app hears as an error event), after which the client keeps running with its
+ * count one ahead (its newest stanza stays unacknowledged, and is re-sent after the next resume); on
+ * `<resumed h/>` the throw makes it take the resume as failed: it forgets the session and binds on the
+ * resumed stream, which the server refuses, and stays there, receiving but never online, until the
+ * connection breaks (`stranded`). */
+export type AckValidation = 'ignore' | 'log' | 'kill' | 'crash' | 'overcount';
 
 /** What happens to stanzas still unacknowledged when a resume fails (`<failed/>`):
  * `drop` silently, `failEvent` reports each message to the user as failed (`message.failed`),
@@ -47,8 +55,9 @@ export type ProbeType = 'r' | 'ping' | 'whitespace' | 'none';
 /** How the client leaves a connection it has given up on (probe timeout, going to sleep):
  * `graceful` writes `</stream:stream>` first (the server ends the session: nothing to resume; on a dead
  * link it never arrives), `abortive` just drops the socket (the session hibernates),
- * `lastAckThenAbortive` sends a final `<a/>` and then drops the socket (Monal). */
-export type CloseStyle = 'graceful' | 'abortive' | 'lastAckThenAbortive';
+ * `lastAckThenAbortive` sends a final `<a/>` and then drops the socket (Monal), `lastAckThenGraceful`
+ * sends a final `<a/>` and then `</stream:stream>` (xmpp.js's `close` hook, XEP-0198 1.5.2). */
+export type CloseStyle = 'graceful' | 'abortive' | 'lastAckThenAbortive' | 'lastAckThenGraceful';
 
 /** Reconnect delay after attempt n (0-based): `fixed` base; `linear` base·(1 + factor·n); `exp`
  * base·factor^n; `steps` base·steps[min(n, last)]. Each is capped at `reconnectMaxMs` and multiplied by
@@ -68,6 +77,24 @@ export type SuspendBehaviour = 'keep' | 'disconnect';
  * after `netChangeDelayMs` with `netChangeTimeoutMs` to answer. */
 export type NetChangeReaction = 'none' | 'probe';
 
+/** How the idle probe and its timeout are timed:
+ * - `afterTimeout`: a probe after `probeIdleMs` of silence; the next one is armed only when its
+ *   `probeTimeoutMs` has run out with an answer (so with a timeout longer than the idle time the
+ *   cadence is the timeout's);
+ * - `interval`: xmpp.js's two timers: an `<r/>` every `probeIdleMs` of silence counted from the last
+ *   inbound data or the last `<r/>` (answered or not), and one liveness timeout of `probeTimeoutMs`
+ *   armed by any `<r/>` the client sends (probe or ack policy) unless one is running, stopped by
+ *   inbound data (`probeAnyInbound`) or an `<a/>`. */
+export type ProbeCadence = 'afterTimeout' | 'interval';
+
+/** What ends a connection attempt that gets nowhere:
+ * - `app`: the client's own timer, `loginTimeoutMs` for the whole attempt (TCP + stream + SASL +
+ *   bind/resume);
+ * - `kernel`: no timer of the client's (xmpp.js): the TCP connect retransmits its SYN after 1, 3, 7,
+ *   15, 31 and 63 s and fails at 127 s (Linux `tcp_syn_retries` 6); once connected, a stalled login
+ *   lasts until the connection closes or TCP gives up on unacknowledged data (`tcpGiveUpMs`). */
+export type LoginTimeoutBy = 'app' | 'kernel';
+
 export interface ClientKnobs {
   /** Resource the device binds. */
   resource: string;
@@ -84,6 +111,9 @@ export interface ClientKnobs {
   /** `<r/>` right after `<enabled/>`, and after `<resumed/>` once the unacknowledged stanzas are re-sent
    * (Conversations asks at once; most others ask because their policy runs on what they re-send). */
   ackAfterEnable: boolean;
+  /** The stanzas re-sent after `<resumed/>` go through the ack request policy like new ones (xmpp.js
+   * re-sends them through its outbound filter, which debounces an `<r/>`). */
+  ackResent: boolean;
   /** At most this many `<r/>` outstanding (Monal, Psi: 1); a request that would exceed it is sent when
    * the next `<a/>` arrives and something is still unacknowledged. 0: unbounded. */
   maxOutstandingR: number;
@@ -94,6 +124,13 @@ export interface ClientKnobs {
   /** Messages written while offline wait and go out after login (false: they fail at once, as
    * xmpp.js's `send()` throws without a socket). */
   queueWhileOffline: boolean;
+  /** Initial presence goes out right after resource binding, before `<enable/>`, so neither side
+   * counts it (xmpp.js is online once bound); false: after `<enabled/>`, counted like any stanza. */
+  presenceBeforeEnable: boolean;
+  /** Replies to the client's own iq requests (its pings, push registration) that arrive within this
+   * long of the request are not counted in `h` (xmpp.js's iq caller takes them before the SM counter
+   * sees them, until its 30 s timeout); 0: every stanza is counted. */
+  uncountedIqRepliesMs: number;
   // ---- liveness (§2.10 Table B) ----
   probe: ProbeType;
   probeIdleMs: number;
@@ -103,7 +140,18 @@ export interface ClientKnobs {
   probeAnyInbound: boolean;
   /** Idle is counted from the last inbound data (`inbound`) or from the last data either way (`any`). */
   probeIdleFrom: 'inbound' | 'any';
+  probeCadence: ProbeCadence;
   closeStyle: CloseStyle;
+  /** A graceful close waits this long for the server's `</stream:stream>` (5 s; xmpp.js 2 s), then
+   * drops the socket, or half-closes it (`closeSocketWaitMs`). */
+  closeWaitMs: number;
+  /** After that wait: send FIN and wait this long for the server's, no longer reading the stream, then
+   * count as disconnected (xmpp.js: 2 s more); 0: drop the socket at once. */
+  closeSocketWaitMs: number;
+  /** Data arriving on that half-closed socket is a crash: xmpp.js's TypeError in
+   * `Connection._onData`, whose parser is gone (in a browser an uncaught error and nothing else; in
+   * Node a process crash, not modelled): counted in `clientSide.crashes`, traced `client.state crashed`. */
+  lateDataCrash: boolean;
   netChange: NetChangeReaction;
   netChangeDelayMs: number;
   netChangeTimeoutMs: number;
@@ -120,8 +168,9 @@ export interface ClientKnobs {
    * (Conversations: 2–11 s; XMPPFramework: 2 s); both 0: use the backoff from the start. */
   reconnectFirstMinMs: number;
   reconnectFirstMaxMs: number;
-  /** Give up a connection attempt (TCP + stream + SASL + bind/resume) after this long. */
+  /** Give up a connection attempt (TCP + stream + SASL + bind/resume) after this long (`loginTimeoutBy: app`). */
   loginTimeoutMs: number;
+  loginTimeoutBy: LoginTimeoutBy;
   // ---- lifecycle ----
   foreground: ForegroundUse;
   /** `on-use`: how often the user opens the app, and how long it then stays in the foreground. */
@@ -165,17 +214,24 @@ export const knobDescriptors: readonly KnobDescriptor[] = [
   { name: 'ackDebounce', key: 'ackDebounceMs', kind: duration, text: 'debounce delay' },
   { name: 'ackIdle', key: 'ackIdleMs', kind: duration, text: '<r/> after this much silence with stanzas unacked (0: off)' },
   { name: 'ackAfterEnable', key: 'ackAfterEnable', kind: boolean, text: '<r/> after <enabled/> and after the re-sends that follow <resumed/>' },
+  { name: 'ackResent', key: 'ackResent', kind: boolean, text: 'the re-sends after <resumed/> go through the ack request policy' },
   { name: 'maxOutstandingR', key: 'maxOutstandingR', kind: { type: 'number', min: 0, isInteger: true }, text: 'at most this many <r/> unanswered (0: unbounded)' },
-  { name: 'ackValidation', key: 'ackValidation', kind: enumOf('ignore', 'log', 'kill', 'crash'), text: 'reaction to an impossible h' },
+  { name: 'ackValidation', key: 'ackValidation', kind: enumOf('ignore', 'log', 'kill', 'crash', 'overcount'), text: 'reaction to an impossible h' },
   { name: 'useFailedH', key: 'useFailedH', kind: boolean, text: 'prune with the h of <failed/>' },
   { name: 'onFailedResume', key: 'onFailedResume', kind: enumOf('drop', 'failEvent', 'resendMessages', 'resendAll'), text: 'unacked stanzas after a failed resume' },
   { name: 'queueWhileOffline', key: 'queueWhileOffline', kind: boolean, text: 'messages written offline wait (false: they fail)' },
+  { name: 'presenceBeforeEnable', key: 'presenceBeforeEnable', kind: boolean, text: 'initial presence right after binding, before <enable/> (not counted)' },
+  { name: 'uncountedIqReplies', key: 'uncountedIqRepliesMs', kind: duration, text: 'replies to its own iq requests within this long are not counted in h (0: all counted)' },
   { name: 'probe', key: 'probe', kind: enumOf('r', 'ping', 'whitespace', 'none'), text: 'idle probe type' },
   { name: 'probeIdle', key: 'probeIdleMs', kind: duration, text: 'silence before a probe' },
   { name: 'probeTimeout', key: 'probeTimeoutMs', kind: duration, text: 'time for the answer (0: none expected)' },
   { name: 'probeAnyInbound', key: 'probeAnyInbound', kind: boolean, text: 'any inbound data answers a probe' },
   { name: 'probeIdleFrom', key: 'probeIdleFrom', kind: enumOf('inbound', 'any'), text: 'silence counted from inbound data or any data' },
-  { name: 'closeStyle', key: 'closeStyle', kind: enumOf('graceful', 'abortive', 'lastAckThenAbortive'), text: 'how a dead or unwanted connection is left' },
+  { name: 'probeCadence', key: 'probeCadence', kind: enumOf('afterTimeout', 'interval'), text: 'next probe after the timeout ran out, or every probeIdle with its own timeout timer' },
+  { name: 'closeStyle', key: 'closeStyle', kind: enumOf('graceful', 'abortive', 'lastAckThenAbortive', 'lastAckThenGraceful'), text: 'how a dead or unwanted connection is left' },
+  { name: 'closeWait', key: 'closeWaitMs', kind: duration, text: 'a graceful close waits this long for the server\'s </stream:stream>' },
+  { name: 'closeSocketWait', key: 'closeSocketWaitMs', kind: duration, text: 'then half-closes (FIN) and waits this long, not reading (0: drops the socket at once)' },
+  { name: 'lateDataCrash', key: 'lateDataCrash', kind: boolean, text: 'data on that half-closed socket is a crash (xmpp.js\'s TypeError; the client runs on)' },
   { name: 'netChange', key: 'netChange', kind: enumOf('none', 'probe'), text: 'reaction to a network change' },
   { name: 'netChangeDelay', key: 'netChangeDelayMs', kind: duration, text: 'delay of that probe' },
   { name: 'netChangeTimeout', key: 'netChangeTimeoutMs', kind: duration, text: 'timeout of that probe' },
@@ -189,6 +245,7 @@ export const knobDescriptors: readonly KnobDescriptor[] = [
   { name: 'reconnectFirstMin', key: 'reconnectFirstMinMs', kind: duration, text: 'first attempt after a drop: uniform from' },
   { name: 'reconnectFirstMax', key: 'reconnectFirstMaxMs', kind: duration, text: '… to' },
   { name: 'loginTimeout', key: 'loginTimeoutMs', kind: duration, text: 'give up a connection attempt after' },
+  { name: 'loginTimeoutBy', key: 'loginTimeoutBy', kind: enumOf('app', 'kernel'), text: 'that timer (app), or none: TCP SYN retries for 127 s, then TCP give-up (kernel)' },
   { name: 'foreground', key: 'foreground', kind: enumOf('always', 'on-use'), text: 'app always in the foreground, or only while used' },
   { name: 'opensPerHour', key: 'opensPerHour', kind: { type: 'number', min: 0 }, text: 'on-use: app opens per hour' },
   { name: 'foregroundTime', key: 'foregroundMs', kind: duration, text: 'on-use: how long an open lasts' },
@@ -205,7 +262,9 @@ export function checkKnobs(knobs: ClientKnobs): { name: string; reason: string }
   if (knobs.probe !== 'none' && knobs.probeIdleMs <= 0) return { name: 'probeIdle', reason: 'a probe needs probeIdle > 0' };
   if (knobs.probe === 'whitespace' && knobs.probeTimeoutMs > 0) return { name: 'probeTimeout', reason: 'nothing answers a whitespace keepalive; use probeTimeout 0' };
   if (knobs.probe === 'r' && knobs.sm === 'off') return { name: 'probe', reason: 'an <r/> probe needs Stream Management (sm resume or acks)' };
+  if (knobs.probeCadence === 'interval' && knobs.probe !== 'r') return { name: 'probeCadence', reason: 'the interval cadence times <r/> probes (probe r)' };
   if (knobs.foreground === 'on-use' && knobs.foregroundMs <= 0) return { name: 'foregroundTime', reason: 'on-use needs foregroundTime > 0' };
   if (knobs.loginTimeoutMs <= 0) return { name: 'loginTimeout', reason: 'must be > 0' };
+  if (knobs.closeWaitMs <= 0) return { name: 'closeWait', reason: 'must be > 0' };
   return undefined;
 }

@@ -9,8 +9,9 @@
  * - requests acks by its policy (`ackRequest`, `ackEveryN`, `ackDebounceMs`, `ackIdleMs`,
  *   `ackAfterEnable`), never more than `maxOutstandingR` at a time;
  * - checks every `h` it gets (`ackValidation`);
- * - probes an idle link (`probe*`) and leaves a dead one by its `closeStyle`;
- * - reconnects by its backoff (`reconnect*`), resuming when it has a resumption id;
+ * - probes an idle link (`probe*`, timed by `probeCadence`) and leaves a dead one by its `closeStyle`;
+ * - reconnects by its backoff (`reconnect*`), resuming when it has a resumption id; gives up a login by
+ *   its own timer or only when TCP does (`loginTimeoutBy`);
  * - after a failed resume prunes with `<failed h>` (`useFailedH`) and then drops, fails, or re-sends
  *   what was unacknowledged (`onFailedResume`);
  * - writes messages while offline into a waiting list (`queueWhileOffline`) or fails them;
@@ -93,6 +94,8 @@ export class ModelClient {
   private isSettling = false;
   private probePingId: string | undefined;
   private probeTimer: Cancellable | undefined;
+  /** `probeCadence: interval`: the liveness timeout armed by an `<r/>`, stopped by an answer. */
+  private livenessTimer: Cancellable | undefined;
   private reconnectTimer: Cancellable | undefined;
   private netChangeTimer: Cancellable | undefined;
   // ack requests
@@ -118,13 +121,24 @@ export class ModelClient {
     this.xmpp = new XmppClient(name, account, this.clock, deps.network, deps.trace, pathName);
     this.xmpp.isRecording = false;
     this.xmpp.smNs = knobs.smNs === 'sm:2' ? xmlnsSm2 : xmlnsSm3;
-    this.login = { sm: smModes[knobs.sm], presence: true, resource: knobs.resource };
+    this.xmpp.loginTimeoutBy = knobs.loginTimeoutBy;
+    this.xmpp.kernelClock = deps.engine;
+    this.login = { sm: smModes[knobs.sm], presence: true, resource: knobs.resource, presenceBeforeEnable: knobs.presenceBeforeEnable };
     const events = this.xmpp.events;
     events.onOnline = (how) => this.online(how);
     events.onResumeFailed = (h) => this.resumeFailed(h);
     events.onInbound = () => {
       this.lastInboundAt = this.clock.now;
       this.inboundCount++;
+      if (this.livenessTimer !== undefined && knobs.probeAnyInbound) this.stopLiveness();
+    };
+    events.onResent = (stanzas) => {
+      if (knobs.ackResent) for (const stanza of stanzas) this.afterSent(stanza);
+    };
+    events.onLateData = () => {
+      if (!knobs.lateDataCrash) return;
+      this.stats.crashes++;
+      deps.trace.emit({ t: this.clock.now, type: 'client.state', client: name, state: 'crashed', reason: 'data on the half-closed socket: TypeError in Connection._onData (no parser)' });
     };
     events.onOutbound = () => {
       this.lastOutboundAt = this.clock.now;
@@ -179,7 +193,7 @@ export class ModelClient {
     iq.c('ping', { xmlns: xmlnsPing });
     this.pendingPings.set(id, this.clock.now);
     this.stats.pingsSent++;
-    this.sendCounted(iq);
+    this.sendRequest(iq);
   }
 
   /** mod_cloud_notify pushed to this device (the world delivers it after the push latency). */
@@ -210,6 +224,14 @@ export class ModelClient {
 
   private transmit(message: Element): void {
     this.sendCounted(message);
+  }
+
+  /** An iq request of ours: its reply may be exempt from h (knob `uncountedIqReplies`). */
+  private sendRequest(iq: Element): void {
+    const withinMs = this.knobs.uncountedIqRepliesMs;
+    const id = attr(iq, 'id');
+    if (withinMs > 0 && id !== undefined) this.xmpp.expectUncountedReply(id, withinMs);
+    this.sendCounted(iq);
   }
 
   /** A stanza goes out; with SM it joins the unacked queue and the ack request policy runs. */
@@ -270,13 +292,18 @@ export class ModelClient {
     this.forceAckRequest();
   }
 
-  private forceAckRequest(): void {
+  private forceAckRequest(livenessMs = this.knobs.probeTimeoutMs, reason = 'probe timeout'): void {
     this.outstandingR++;
     this.sinceRequest = 0;
     this.isRequestPending = false;
     this.debounceTimer?.cancel();
     this.debounceTimer = undefined;
     this.xmpp.requestAck();
+    if (this.knobs.probeCadence === 'interval' && this.xmpp.isSmEnabled) {
+      // xmpp.js requestAck(): every <r/> restarts the idle interval and arms the timeout if none runs.
+      this.lastProbeAt = this.clock.now;
+      this.armLiveness(livenessMs, reason);
+    }
   }
 
   /** Psi/xmpp.js-style: `<r/>` after `ackIdleMs` without ack activity while something is unacked. */
@@ -292,6 +319,7 @@ export class ModelClient {
 
   private ackReceived(): void {
     this.ackCount++;
+    if (this.livenessTimer !== undefined) this.stopLiveness();
     if (this.outstandingR > 0) this.outstandingR--;
     if (this.isRequestPending && this.xmpp.unacked.length > 0) this.requestAck();
     else if (this.xmpp.unacked.length === 0) this.isRequestPending = false;
@@ -338,6 +366,7 @@ export class ModelClient {
   private invalidAck(h: number, kind: 'too-high' | 'too-low'): boolean {
     const validation = this.knobs.ackValidation;
     if (validation === 'ignore') return false;
+    if (validation === 'overcount') return this.overcount(h, kind);
     // A client that is already leaving this stream does not judge what the server says on its way out.
     if (this.xmpp.phase === 'closing') return true;
     const trace = this.deps.trace;
@@ -364,6 +393,32 @@ export class ModelClient {
     return true;
   }
 
+  /**
+   * xmpp.js 0.14's `ackQueue(h)` (@xmpp/stream-management index.js:90–97): for each of `h − outbound`
+   * it shifts the queue, counts one and reads `item.stanza`. A too-low h runs no loop; a too-high one
+   * empties the queue, counts one past it and throws. The client runs on with its count one ahead; on
+   * `<resumed/>` the resume handler (stream-feature.js:19–26) catches the throw, calls `failed()` and
+   * binds on the resumed stream.
+   */
+  private overcount(h: number, kind: 'too-high' | 'too-low'): boolean {
+    if (kind === 'too-low') return true;
+    const xmpp = this.xmpp;
+    const trace = this.deps.trace;
+    trace.emit({ t: this.clock.now, type: 'client.ack-invalid', client: this.name, h, kind, reaction: 'overcount' });
+    this.stats.crashes++;
+    trace.emit({ t: this.clock.now, type: 'client.crash', client: this.name, reason: `h ${kind}`, unacked: xmpp.unacked.length });
+    const acked = xmpp.unacked;
+    xmpp.unacked = [];
+    xmpp.outboundAcked += acked.length + 1;
+    if (acked.length > 0) xmpp.events.onAcked?.(acked);
+    if (xmpp.phase === 'resuming') {
+      this.cancelAckTimers();
+      this.stopLiveness();
+      xmpp.strand(this.login.resource, this.knobs.uncountedIqRepliesMs);
+    }
+    return true;
+  }
+
   // ---- sessions ----
 
   private connectNow(): void {
@@ -385,9 +440,10 @@ export class ModelClient {
     this.outstandingR = 0;
     this.isRequestPending = false;
     this.sinceRequest = 0;
+    this.stopLiveness();
     if (how === 'login') {
-      // XmppClient sent the initial presence; it counts like any stanza of ours.
-      if (this.login.presence) this.afterSent(initialPresence);
+      // XmppClient sent the initial presence; after <enabled/> it counts like any stanza of ours.
+      if (this.login.presence && !this.xmpp.isPresenceBeforeEnable) this.afterSent(initialPresence);
       this.pendingPings.clear();
       this.recoverOrphans();
       if (knobs.push) this.registerPush();
@@ -428,7 +484,7 @@ export class ModelClient {
   private registerPush(): void {
     const iq = el('iq', { type: 'set', id: `${this.name}-push-${++this.iqSeq}` });
     iq.c('enable', { xmlns: xmlnsPush, jid: this.deps.pushJid, node: this.name });
-    this.sendCounted(iq);
+    this.sendRequest(iq);
   }
 
   private sendCsi(state: 'active' | 'inactive'): void {
@@ -463,13 +519,19 @@ export class ModelClient {
   private sendProbe(type: 'r' | 'ping' | 'whitespace', timeoutMs: number, reason: string): void {
     this.probeTimer?.cancel();
     this.lastProbeAt = this.clock.now;
+    if (type === 'r' && this.knobs.probeCadence === 'interval') {
+      // The <r/> arms the timeout (unless one runs); the next probe is due probeIdle from now.
+      this.forceAckRequest(timeoutMs, reason);
+      this.armProbe();
+      return;
+    }
     const counts = { inbound: this.inboundCount, acks: this.ackCount, pongs: this.pongCount };
     if (type === 'r') this.forceAckRequest();
     else if (type === 'ping') {
       this.probePingId = `${this.name}-probe-${++this.iqSeq}`;
       const iq = el('iq', { type: 'get', id: this.probePingId });
       iq.c('ping', { xmlns: xmlnsPing });
-      this.sendCounted(iq);
+      this.sendRequest(iq);
     } else this.xmpp.whitespacePing();
     if (timeoutMs <= 0) {
       this.armProbe();
@@ -488,6 +550,20 @@ export class ModelClient {
     return type === 'r' ? this.ackCount > before.acks : this.pongCount > before.pongs;
   }
 
+  /** `probeCadence: interval`: one liveness timeout at a time; when it runs out online, give up. */
+  private armLiveness(timeoutMs: number, reason: string): void {
+    if (timeoutMs <= 0 || this.livenessTimer !== undefined) return;
+    this.livenessTimer = this.clock.after(timeoutMs, () => {
+      this.livenessTimer = undefined;
+      if (this.xmpp.phase === 'online') this.giveUp(reason);
+    });
+  }
+
+  private stopLiveness(): void {
+    this.livenessTimer?.cancel();
+    this.livenessTimer = undefined;
+  }
+
   /** Leave the connection by the client's close style (knob `closeStyle`). */
   private giveUp(reason: string): void {
     const xmpp = this.xmpp;
@@ -499,8 +575,12 @@ export class ModelClient {
         if (xmpp.isSmEnabled) xmpp.sendAck();
         xmpp.disconnect(reason);
         return;
+      case 'lastAckThenGraceful':
+        if (xmpp.isSmEnabled) xmpp.sendAck();
+        xmpp.close(this.knobs.closeWaitMs, this.knobs.closeSocketWaitMs);
+        return;
       case 'graceful':
-        xmpp.close();
+        xmpp.close(this.knobs.closeWaitMs, this.knobs.closeSocketWaitMs);
         return;
     }
   }
@@ -537,6 +617,7 @@ export class ModelClient {
   private scheduleReconnect(): void {
     this.probeTimer?.cancel();
     this.probeTimer = undefined;
+    this.stopLiveness();
     this.cancelAckTimers();
     if (this.reconnectTimer !== undefined) return;
     const delayMs = this.backoffMs();

@@ -10,6 +10,7 @@
 import type { Cancellable, ClientClock } from './clock.js';
 import type { ClientLink, ClientNetwork } from '../net/client-network.js';
 import type { ConnectionEnd } from '../net/connection.js';
+import { synGiveUpMs, synRetransmitAtMs } from '../net/path.js';
 import type { TraceRecorder } from '../trace/recorder.js';
 import { xmlnsBind, xmlnsDelay, xmlnsSasl, xmlnsSm3 } from '../xmpp/ns.js';
 import { type Element, attr, childNs, el, errorCondition, isCountableStanza } from '../xmpp/stanza.js';
@@ -28,11 +29,23 @@ export interface LoginOptions {
   sm: SmMode;
   /** Send initial presence after binding (needed to receive bare-JID chat and offline messages). */
   presence: boolean;
+  /** With SM: send that presence right after binding, before `<enable/>`, so neither side counts it
+   * (xmpp.js); otherwise it goes out once `<enabled/>` arrived. */
+  presenceBeforeEnable?: boolean;
   /** Resource to bind; undefined lets the server pick. */
   resource: string | undefined;
 }
 
-export type ClientPhase = 'offline' | 'connecting' | 'authenticating' | 'binding' | 'enabling' | 'resuming' | 'online' | 'closing';
+/**
+ * `stranded`: the server resumed the session but the client took the resume as failed (xmpp.js after
+ * the TypeError of a too-high `<resumed h/>`): it receives, counts and answers `<r/>`, but is not
+ * online, until the connection breaks.
+ */
+export type ClientPhase = 'offline' | 'connecting' | 'authenticating' | 'binding' | 'enabling' | 'resuming' | 'online' | 'closing' | 'stranded';
+
+/** What ends a connection attempt that gets nowhere (knob `loginTimeoutBy`): the client's own timer,
+ * or only the kernel (SYN retransmissions, then TCP's give-up on unacknowledged data). */
+export type LoginTimeoutBy = 'app' | 'kernel';
 
 /** What the driving model hears about. Every callback is optional. */
 export interface ClientEvents {
@@ -58,6 +71,10 @@ export interface ClientEvents {
   onInvalidAck?(h: number, kind: 'too-high' | 'too-low'): boolean;
   /** We wrote something (liveness probes count idle time from any traffic). */
   onOutbound?(): void;
+  /** After `<resumed/>`: the unacknowledged stanzas we have just re-sent. */
+  onResent?(stanzas: Element[]): void;
+  /** Data arrived on a socket we had half-closed and no longer read (the first of each close). */
+  onLateData?(): void;
 }
 
 export class XmppClient implements ConnectionEnd {
@@ -85,6 +102,16 @@ export class XmppClient implements ConnectionEnd {
   readonly received: Element[] = [];
   isRecording = true;
   readonly events: ClientEvents = {};
+  /** `app`: a connection attempt ends after the timeout given to connect()/resume(); `kernel`: see
+   * LoginTimeoutBy (SYN retransmissions on `kernelClock`). */
+  loginTimeoutBy: LoginTimeoutBy = 'app';
+  /** The clock of the device's kernel (TCP's timers run even when the OS holds the app's). */
+  kernelClock: ClientClock;
+  /** Ids of our own iq requests whose reply is not counted in h if it arrives before the deadline. */
+  private readonly uncountedReplies = new Map<string, number>();
+  private synTimers: Cancellable[] = [];
+  /** A graceful close's second stage: FIN sent, the stream no longer read, the server's FIN awaited. */
+  private halfClosed: { connection: ClientLink; isLateDataSeen: boolean } | undefined;
   private login: LoginOptions = { sm: 'resume', presence: true, resource: undefined };
   private resumeRequest: { previd: string; h: number | string } | undefined;
   private bindId = 0;
@@ -99,7 +126,9 @@ export class XmppClient implements ConnectionEnd {
     private readonly trace: TraceRecorder,
     /** The network path this client's connections use (defaults to its name). */
     private readonly pathName: string = name,
-  ) {}
+  ) {
+    this.kernelClock = engine;
+  }
 
   get isConnected(): boolean {
     return this.connection !== undefined;
@@ -126,6 +155,10 @@ export class XmppClient implements ConnectionEnd {
   private open(timeoutMs: number): void {
     this.dropConnection();
     this.setPhase('connecting');
+    if (this.loginTimeoutBy === 'kernel') {
+      this.openByKernel();
+      return;
+    }
     this.connection = this.network.connect(this.pathName, (connection) => {
       if (connection !== this.connection) return;
       this.write(new StreamOpen(this.account.host));
@@ -138,6 +171,47 @@ export class XmppClient implements ConnectionEnd {
       this.abort('login timeout');
       this.events.onLoginFailed?.('timeout');
     });
+  }
+
+  /**
+   * No timer of our own: a SYN now and one at each retransmission (each a new simulated attempt, the
+   * unanswered one let go, as the simulator drops a SYN in a black hole or an outage), ETIMEDOUT at
+   * 127 s; once connected nothing but the connection's own end stops a stalled login.
+   */
+  private openByKernel(): void {
+    this.synAttempt();
+    const clock = this.kernelClock;
+    for (const atMs of synRetransmitAtMs) this.synTimers.push(clock.after(atMs, () => this.synAttempt()));
+    this.synTimers.push(
+      clock.after(synGiveUpMs, () => {
+        this.synTimers = [];
+        if (this.phase !== 'connecting') return;
+        // Nothing goes on the wire: the kernel just stops retransmitting the SYN.
+        this.dropConnection();
+        this.disconnected('ETIMEDOUT');
+        this.events.onLoginFailed?.('timeout');
+      }),
+    );
+  }
+
+  private synAttempt(): void {
+    if (this.phase !== 'connecting') return;
+    const previous = this.connection;
+    if (previous !== undefined) {
+      previous.close('client', 'syn retransmit');
+      if (previous.clientEnd === this) previous.clientEnd = undefined;
+    }
+    this.connection = this.network.connect(this.pathName, (connection) => {
+      if (connection !== this.connection) return;
+      this.cancelSyn();
+      this.write(new StreamOpen(this.account.host));
+    });
+    this.connection.clientEnd = this;
+  }
+
+  private cancelSyn(): void {
+    for (const timer of this.synTimers) timer.cancel();
+    this.synTimers = [];
   }
 
   // ---- sending ----
@@ -186,14 +260,31 @@ export class XmppClient implements ConnectionEnd {
     this.write(whitespaceFrame);
   }
 
-  /** Graceful close: </stream:stream>, then wait for the server's close (or give up after 5 s). */
-  close(): void {
+  /**
+   * Graceful close: </stream:stream>, then wait for the server's close. After `waitMs` without it,
+   * drop the socket; or, with `socketWaitMs` > 0 (xmpp.js), half-close it (FIN), stop reading the
+   * stream and wait that much longer for the server's FIN before counting as disconnected.
+   */
+  close(waitMs = 5000, socketWaitMs = 0): void {
     const connection = this.connection;
     if (connection === undefined) return;
     this.setPhase('closing');
     this.write(streamCloseFrame);
-    this.engine.after(5000, () => {
-      if (this.connection === connection) this.abort('close timeout');
+    this.engine.after(waitMs, () => {
+      if (this.connection !== connection) return;
+      if (socketWaitMs <= 0) {
+        this.abort('close timeout');
+        return;
+      }
+      connection.close('client', 'end');
+      // Half-closed: we still hear the server (its data, its FIN) until we let go.
+      connection.clientEnd = this;
+      this.halfClosed = { connection, isLateDataSeen: false };
+      this.engine.after(socketWaitMs, () => {
+        if (this.connection !== connection) return;
+        this.dropConnection();
+        this.disconnected('close timeout');
+      });
     });
   }
 
@@ -213,6 +304,8 @@ export class XmppClient implements ConnectionEnd {
   private dropConnection(): void {
     this.timeoutTimer?.cancel();
     this.timeoutTimer = undefined;
+    this.halfClosed = undefined;
+    if (this.synTimers.length > 0) this.cancelSyn();
     const connection = this.connection;
     this.connection = undefined;
     if (connection !== undefined && connection.clientEnd === this) connection.clientEnd = undefined;
@@ -232,6 +325,15 @@ export class XmppClient implements ConnectionEnd {
   }
 
   onFrame(frame: Frame): void {
+    const halfClosed = this.halfClosed;
+    if (halfClosed !== undefined && halfClosed.connection === this.connection) {
+      // Not read: the stream is closed on our side.
+      if (!halfClosed.isLateDataSeen) {
+        halfClosed.isLateDataSeen = true;
+        this.events.onLateData?.();
+      }
+      return;
+    }
     this.events.onInbound?.();
     if (frame instanceof StreamOpen || frame instanceof Whitespace || frame instanceof RawText) return;
     if (frame instanceof StreamClose) {
@@ -308,6 +410,8 @@ export class XmppClient implements ConnectionEnd {
       this.becomeOnline('login');
       return;
     }
+    // Not counted: SM is not on yet, and the server starts counting at <enable/>.
+    if (this.isPresenceBeforeEnable) this.sendStanza(el('presence'));
     this.setPhase('enabling');
     this.write(el('enable', { xmlns: this.smNs, resume: this.login.sm === 'resume' ? 'true' : undefined }));
   }
@@ -316,8 +420,13 @@ export class XmppClient implements ConnectionEnd {
     this.timeoutTimer?.cancel();
     this.timeoutTimer = undefined;
     this.setPhase('online');
-    if (how === 'login' && this.login.presence) this.sendStanza(el('presence'));
+    if (how === 'login' && this.login.presence && !this.isPresenceBeforeEnable) this.sendStanza(el('presence'));
     this.events.onOnline?.(how);
+  }
+
+  /** Initial presence goes out between binding and `<enable/>` (with SM, `presenceBeforeEnable`). */
+  get isPresenceBeforeEnable(): boolean {
+    return this.login.presence && this.login.presenceBeforeEnable === true && this.login.sm !== 'none';
   }
 
   private onSessionElement(element: Element): void {
@@ -332,10 +441,33 @@ export class XmppClient implements ConnectionEnd {
       return;
     }
     if (isCountableStanza(element)) {
-      if (this.isSmEnabled) this.inboundH++;
+      if ((this.isSmEnabled || this.phase === 'stranded') && !this.isUncountedReply(element)) this.inboundH++;
       if (element.name === 'message') this.traceMessage(element);
       this.events.onStanza?.(element);
     }
+  }
+
+  /**
+   * The reply to one of our own iq requests, arriving before its deadline, is not counted (and only
+   * the first reply to an id is exempt).
+   */
+  private isUncountedReply(stanza: Element): boolean {
+    if (this.uncountedReplies.size === 0 || stanza.name !== 'iq') return false;
+    const type = attr(stanza, 'type');
+    const id = attr(stanza, 'id');
+    if ((type !== 'result' && type !== 'error') || id === undefined) return false;
+    const deadline = this.uncountedReplies.get(id);
+    if (deadline === undefined) return false;
+    this.uncountedReplies.delete(id);
+    return this.engine.now <= deadline;
+  }
+
+  /** Our iq request `id` has just gone out: its reply within `withinMs` will not count in h. */
+  expectUncountedReply(id: string, withinMs: number): void {
+    const now = this.engine.now;
+    // Requests whose reply never came are forgotten once their deadline has passed.
+    for (const [pending, deadline] of this.uncountedReplies) if (deadline < now) this.uncountedReplies.delete(pending);
+    this.uncountedReplies.set(id, now + withinMs);
   }
 
   /** Fates of tracked messages are read off what clients receive (outcome/ledger.ts). */
@@ -378,7 +510,9 @@ export class XmppClient implements ConnectionEnd {
         const pending = this.unacked;
         this.unacked = [];
         if (this.phase === 'resuming') this.becomeOnline('resumed');
+        if (this.phase === 'stranded') return;
         for (const stanza of pending) this.sendStanza(stanza);
+        if (pending.length > 0) this.events.onResent?.(pending);
         return;
       }
       case 'failed':
@@ -421,6 +555,27 @@ export class XmppClient implements ConnectionEnd {
     const acked = this.unacked.splice(0, newly);
     this.outboundAcked += newly;
     this.events.onAcked?.(acked);
+  }
+
+  /**
+   * On `<resumed/>`, the model took the resume as failed although the server resumed the session
+   * (xmpp.js after its `ackQueue` TypeError): forget the SM session and bind on the resumed stream,
+   * which the server refuses; the client stays `stranded` on that stream until it breaks. The bind's
+   * reply is not counted if `uncountedReplyMs` > 0 (xmpp.js's iq caller).
+   */
+  strand(resource: string | undefined, uncountedReplyMs: number): void {
+    this.isSmEnabled = false;
+    this.smId = undefined;
+    this.timeoutTimer?.cancel();
+    this.timeoutTimer = undefined;
+    this.setPhase('stranded');
+    this.bindId++;
+    const id = `bind${this.bindId}`;
+    const bind = el('iq', { type: 'set', id });
+    const payload = bind.c('bind', { xmlns: xmlnsBind });
+    if (resource !== undefined) payload.c('resource').t(resource);
+    if (uncountedReplyMs > 0) this.expectUncountedReply(id, uncountedReplyMs);
+    this.write(bind);
   }
 
   /** After a failed resume the model may bind a fresh session on the same connection. */

@@ -53,6 +53,15 @@ export const pathOptionsDefault: Readonly<PathOptions> = Object.freeze({
 });
 
 /**
+ * A TCP connect whose SYN gets no answer: Linux retransmits it 1, 2, 4, … 32 s apart
+ * (`tcp_syn_retries` = 6) and gives up 127 s after the first one with ETIMEDOUT. Clients without a
+ * connect timeout of their own wait that long (xmpp.js: `loginTimeoutBy: kernel`, and the real library's
+ * socket, clients/xmppjs/virtual-socket.ts). Times in ms after the first SYN.
+ */
+export const synRetransmitAtMs: readonly number[] = [1000, 3000, 7000, 15_000, 31_000, 63_000];
+export const synGiveUpMs = 127_000;
+
+/**
  * The fault on a path:
  * - `none`: frames flow.
  * - `blackhole`: frames in flight and written later are dropped, nobody is told (a NAT rebinding or a

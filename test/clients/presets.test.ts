@@ -46,7 +46,7 @@ describe('the numbers of spec §2.10', () => {
     expect(clientPresets.smack!.knobs).toMatchObject({ useFailedH: false, onFailedResume: 'resendAll', ackRequest: 'perMessage', ackEveryN: 5, probe: 'ping', probeIdleMs: 1_800_000 });
     expect(clientPresets.gajim!.knobs).toMatchObject({ onFailedResume: 'drop', probe: 'ping', probeIdleMs: 180_000, probeTimeoutMs: 10_000, reconnect: 'fixed', reconnectBaseMs: 3000 });
     expect(clientPresets.chatsecure!.knobs).toMatchObject({ onFailedResume: 'drop', useFailedH: false, ackRequest: 'debounce', ackEveryN: 10, ackDebounceMs: 5000, probe: 'whitespace', probeIdleMs: 120_000 });
-    expect(clientPresets.xmppjs!.knobs).toMatchObject({ onFailedResume: 'failEvent', ackValidation: 'crash', closeStyle: 'graceful', queueWhileOffline: false, reconnectBaseMs: 1000, probeIdleMs: 30_000, probeTimeoutMs: 60_000 });
+    expect(clientPresets.xmppjs!.knobs).toMatchObject({ onFailedResume: 'failEvent', ackValidation: 'overcount', closeStyle: 'lastAckThenGraceful', queueWhileOffline: false, reconnectBaseMs: 1000, probeIdleMs: 30_000, probeTimeoutMs: 60_000 });
     expect(clientPresets.dino!.knobs).toMatchObject({ onFailedResume: 'failEvent', useFailedH: true, probe: 'ping', probeIdleMs: 60_000, reconnectBaseMs: 10_000 });
   });
 

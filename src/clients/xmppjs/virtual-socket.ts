@@ -26,13 +26,13 @@ import { EventEmitter } from 'node:events';
 import type { Engine, Timer } from '../../engine/engine.js';
 import type { ClientLink, ClientNetwork } from '../../net/client-network.js';
 import type { ConnectionEnd } from '../../net/connection.js';
+import { synGiveUpMs, synRetransmitAtMs } from '../../net/path.js';
 import type { Frame } from '../../xmpp/wire.js';
 import type { VirtualGlobals } from './virtual-globals.js';
 import { ClientStreamParser, serverFrameText } from './xml-frames.js';
 
 /** When each SYN retransmission goes out, and when connect() gives up (ms after the first SYN). */
-export const synRetransmitAtMs: readonly number[] = [1000, 3000, 7000, 15_000, 31_000, 63_000];
-export const synGiveUpMs = 127_000;
+export { synGiveUpMs, synRetransmitAtMs };
 
 /** What the socket needs from the model that owns it. */
 export interface SocketBinding {

@@ -26,8 +26,8 @@
  * `client.state`, every `fail` as `message.failed`; a synchronous throw out of xmpp.js into the
  * simulator is traced as `crashed`; so is the moment xmpp.js's `ackQueue(h)` shifts past the end of
  * its queue (an `h` acknowledging more than it sent: the TypeError of xmpp.js PR #1119, also traced
- * as `client.crash` like the presets' `ackValidation: crash`), which xmpp.js itself may swallow (on
- * `<resumed/>` its stream-feature handler catches it and treats the resume as failed).
+ * as `client.crash` like the xmppjs preset's `ackValidation: overcount`), which xmpp.js itself may
+ * swallow (on `<resumed/>` its stream-feature handler catches it and treats the resume as failed).
  */
 import { type StreamManagement, type TransportClass, type XmppjsClient, client, xml } from '@xmpp/client';
 import type { Engine } from '../../engine/engine.js';
