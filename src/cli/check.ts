@@ -8,7 +8,7 @@
  * Exit codes: 0 all passed / reproduced / shrunk, 1 a seed failed / the hash differs / nothing to
  * shrink, 2 bad input.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -18,13 +18,13 @@ import { type Repro, readRepro, reproFileName, reproFormat, reproOverrides } fro
 import { invariantOracle, runSeed, runSeedAsync, type SeedOutcome, seedDocument } from '../check/seed-run.js';
 import { scenarioSize, shrinkScenario } from '../check/shrink.js';
 import { describeSwarm } from '../check/swarm.js';
-import { defaultScenarioDocument } from '../scenario/default.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { readScenario } from '../scenario/schema.js';
 import { bugIdsText, parseBugArgument, parseSetArgument, type Settings } from '../scenario/settings.js';
 import type { TraceEvent } from '../trace/events.js';
 import { World } from '../world/world.js';
 import type { CheckWorkerData, CheckWorkerReply } from './check-worker.js';
+import { readDocument } from './load.js';
 
 export interface CheckFlags {
   /** Absent: the scenario's `check.seeds`, else 100. */
@@ -59,25 +59,6 @@ function count(flag: string, text: string | undefined, fallback: number, min: nu
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min) throw new ScenarioError(flag, flag.slice(2), `expected an integer >= ${min}`, text);
   return Number(text);
-}
-
-/** A scenario file as its JSON document (check keeps the document: repro files carry it). */
-export function readDocument(path: string | undefined): Record<string, unknown> {
-  if (path === undefined) return structuredClone(defaultScenarioDocument) as unknown as Record<string, unknown>;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ScenarioError(path, '', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ScenarioError(path, '', `not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ScenarioError(path, '', 'expected an object', raw);
-  return raw as Record<string, unknown>;
 }
 
 function firstViolation(outcome: SeedOutcome): Violation {

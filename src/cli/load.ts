@@ -4,7 +4,9 @@ import { defaultScenarioDocument } from '../scenario/default.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { type Scenario, readScenario } from '../scenario/schema.js';
 
-export function loadScenarioFile(path: string): Scenario {
+/** A scenario file as its JSON document, or the built-in default's (check keeps the document: repro files carry it). */
+export function readDocument(path: string | undefined): Record<string, unknown> {
+  if (path === undefined) return structuredClone(defaultScenarioDocument) as unknown as Record<string, unknown>;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -17,7 +19,12 @@ export function loadScenarioFile(path: string): Scenario {
   } catch (error) {
     throw new ScenarioError(path, '', `not valid JSON: ${(error as Error).message}`);
   }
-  return readScenario(path, raw);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ScenarioError(path, '', 'expected an object', raw);
+  return raw as Record<string, unknown>;
+}
+
+export function loadScenarioFile(path: string): Scenario {
+  return readScenario(path, readDocument(path));
 }
 
 export function loadScenario(path: string | undefined): Scenario {
