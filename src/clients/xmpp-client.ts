@@ -470,17 +470,8 @@ export class XmppClient implements ConnectionEnd {
     this.uncountedReplies.set(id, now + withinMs);
   }
 
-  /** Fates of tracked messages are read off what clients receive (outcome/ledger.ts). */
   private traceMessage(message: Element): void {
-    const id = attr(message, 'id');
-    if (id === undefined) return;
-    if (attr(message, 'type') === 'error') {
-      this.trace.emit({ t: this.engine.now, type: 'message.bounced', client: this.name, id, condition: errorCondition(message) ?? 'undefined-condition' });
-      return;
-    }
-    if (message.getChild('body') === undefined) return;
-    const offline = XmppClient.isFromOfflineStore(message, this.account.host);
-    this.trace.emit({ t: this.engine.now, type: 'message.delivered', client: this.name, id, offline, resent: !offline && XmppClient.isSmacksResend(message) });
+    traceReceivedMessage(this.trace, this.engine.now, this.name, this.account.host, message);
   }
 
   private record(element: Element): void {
@@ -622,4 +613,21 @@ export class XmppClient implements ConnectionEnd {
     }
     return false;
   }
+}
+
+/**
+ * Fates of tracked messages are read off what clients receive (outcome/ledger.ts): an error with a
+ * message's id bounces it; a copy with a body delivers it, from offline storage or live (a resent
+ * copy carries mod_smacks' delay stamp).
+ */
+export function traceReceivedMessage(trace: TraceRecorder, nowMs: number, client: string, host: string, message: Element): void {
+  const id = attr(message, 'id');
+  if (id === undefined) return;
+  if (attr(message, 'type') === 'error') {
+    trace.emit({ t: nowMs, type: 'message.bounced', client, id, condition: errorCondition(message) ?? 'undefined-condition' });
+    return;
+  }
+  if (message.getChild('body') === undefined) return;
+  const offline = XmppClient.isFromOfflineStore(message, host);
+  trace.emit({ t: nowMs, type: 'message.delivered', client, id, offline, resent: !offline && XmppClient.isSmacksResend(message) });
 }

@@ -34,11 +34,11 @@ import type { Engine } from '../../engine/engine.js';
 import type { ClientLink, ClientNetwork } from '../../net/client-network.js';
 import type { TraceRecorder } from '../../trace/recorder.js';
 import type { ChatSender } from '../../workload/traffic.js';
-import { type Element, attr, errorCondition } from '../../xmpp/stanza.js';
+import { type Element, attr } from '../../xmpp/stanza.js';
 import { type Frame, frameName, isElementFrame } from '../../xmpp/wire.js';
 import type { ClientKnobs } from '../knobs.js';
 import type { ModelStats } from '../model.js';
-import { type Account, XmppClient } from '../xmpp-client.js';
+import { type Account, traceReceivedMessage } from '../xmpp-client.js';
 import type { VirtualGlobals } from './virtual-globals.js';
 import { virtualSocketClass } from './virtual-socket.js';
 
@@ -338,17 +338,8 @@ export class XmppjsRealClient implements ChatSender {
     else this.trace.emit({ t: this.engine.now, type, client: this.name, conn: link.id, name, id });
   }
 
-  /** As XmppClient.traceMessage: fates are read off what clients receive (outcome/ledger.ts). */
   private traceMessage(message: Element): void {
-    const id = attr(message, 'id');
-    if (id === undefined) return;
-    if (attr(message, 'type') === 'error') {
-      this.trace.emit({ t: this.engine.now, type: 'message.bounced', client: this.name, id, condition: errorCondition(message) ?? 'undefined-condition' });
-      return;
-    }
-    if (message.getChild('body') === undefined) return;
-    const offline = XmppClient.isFromOfflineStore(message, this.account.host);
-    this.trace.emit({ t: this.engine.now, type: 'message.delivered', client: this.name, id, offline, resent: !offline && XmppClient.isSmacksResend(message) });
+    traceReceivedMessage(this.trace, this.engine.now, this.name, this.account.host, message);
   }
 }
 
