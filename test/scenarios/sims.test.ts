@@ -42,8 +42,7 @@ describe('every scenario in sims/', () => {
   it('includes one sims/options/<setting>.json per setting that no older sim shows', () => {
     // bugs: one scenario per switch in sims/bugs/ (test/smacks/bugs.test.ts).
     const shownElsewhere = ['smacks_hibernation_time', 'smacks_s2s_resend', 'cloud_notify', 'read_timeout', 'bugs'];
-    // c2s_close_timeout has no scenario: see the README's settings table.
-    const unshowable = ['c2s_close_timeout'];
+    const unshowable: string[] = [];
     const expected = settingNames.filter((name) => !shownElsewhere.includes(name) && !unshowable.includes(name)).map((name) => `options/${name}.json`);
     expect(files.filter((file) => file.startsWith('options/'))).toEqual(expected.sort());
   });
@@ -472,5 +471,19 @@ describe('send_timeout (sims/options/send_timeout.json)', () => {
     const result = option('send_timeout', 1, { send_timeout: 1000 });
     expect(result.hibernation.started).toBe(0);
     expect(result.messages).toMatchObject({ sent: 400, delivered: 400, duplicated: 0 });
+  });
+});
+
+describe('c2s_close_timeout (sims/options/c2s_close_timeout.json)', () => {
+  const destroyedAt = (result: RunOutput): number | undefined => result.events_.find((event) => event.type === 'session.destroy' && event.jid === 'alice@localhost/phone')?.t;
+
+  it('c2s_close_timeout: 5 s (default) keeps the cleanly closed session until the client closes or 5 s pass', () => {
+    const result = option('c2s_close_timeout');
+    expect(destroyedAt(result)).toBe(6000);
+    expect(result.wire.desk).toContain("<presence from='alice@localhost/phone' to='alice@localhost/desk' type='unavailable'/>");
+  });
+
+  it('c2s_close_timeout: 1 s ends it four seconds earlier', () => {
+    expect(destroyedAt(option('c2s_close_timeout', 1, { c2s_close_timeout: 1 }))).toBe(2000);
   });
 });
