@@ -23,6 +23,8 @@ interface MessageRecord {
   isOfflineDelivered: boolean;
   isBounced: boolean;
   resends: number;
+  /** Virtual time of the first reception by any client. */
+  firstReceivedAtMs: number | undefined;
 }
 
 export interface MessageSummary {
@@ -55,6 +57,7 @@ export class Ledger {
             isOfflineDelivered: false,
             isBounced: false,
             resends: 0,
+            firstReceivedAtMs: undefined,
           });
         }
         return;
@@ -69,6 +72,7 @@ export class Ledger {
       case 'message.delivered': {
         const record = this.messages.get(event.id);
         if (record === undefined) return;
+        record.firstReceivedAtMs ??= event.t;
         if (record.firstReceiver === undefined || record.firstReceiver === event.client) {
           record.firstReceiver = event.client;
           record.firstReceptions++;
@@ -107,8 +111,14 @@ export class Ledger {
   }
 
   /** Every tracked message id with its fate, in send order. */
-  fates(): Array<{ id: string; fate: Fate; sender: string; to: string }> {
-    return [...this.messages.entries()].map(([id, record]) => ({ id, fate: fateOf(record), sender: record.sender, to: record.to }));
+  fates(): Array<{ id: string; fate: Fate; sender: string; to: string; latencyMs: number | undefined }> {
+    return [...this.messages.entries()].map(([id, record]) => ({
+      id,
+      fate: fateOf(record),
+      sender: record.sender,
+      to: record.to,
+      latencyMs: record.firstReceivedAtMs === undefined ? undefined : record.firstReceivedAtMs - record.sentAtMs,
+    }));
   }
 }
 

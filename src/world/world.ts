@@ -153,9 +153,6 @@ export class World {
   /** Model clients registered for push, by their push node (their name). */
   private readonly pushTargets = new Map<string, ModelClient>();
   private messagesFailed = 0;
-  /** Messages not delivered yet: sent at. Then: time from sending to first delivery. */
-  private readonly sentAt = new Map<string, number>();
-  private readonly latencies = new Map<string, number>();
   private readonly traffic: Array<ChatTraffic | ScheduledTraffic> = [];
   private readonly faults: Array<RandomFaults | ScheduledFaults> = [];
   private script: ScriptRunner | undefined;
@@ -173,14 +170,6 @@ export class World {
     this.trace.listen(this.ledger.listener);
     this.trace.listen((event) => {
       if (event.type === 'message.failed') this.messagesFailed++;
-      else if (event.type === 'message.sent') this.sentAt.set(event.id, event.t);
-      else if (event.type === 'message.delivered') {
-        const sentAt = this.sentAt.get(event.id);
-        if (sentAt !== undefined) {
-          this.sentAt.delete(event.id);
-          this.latencies.set(event.id, event.t - sentAt);
-        }
-      }
     });
     for (const listener of options.listeners ?? []) this.trace.listen(listener);
     this.network = new Network(this.engine, this.rngs, this.trace);
@@ -555,8 +544,7 @@ export class World {
         const row = byGroup[recipient]!.received;
         row.total++;
         row[fate.fate]++;
-        const latency = this.latencies.get(fate.id);
-        if (latency !== undefined) latencies.get(recipient)!.push(latency);
+        if (fate.latencyMs !== undefined) latencies.get(recipient)!.push(fate.latencyMs);
       }
     }
     for (const [name, values] of latencies) {
