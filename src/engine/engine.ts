@@ -68,18 +68,7 @@ export class Engine {
 
   /** Fire events in order until the queue is empty or the next one is after `untilMs`. */
   runUntil(untilMs: number): void {
-    const queue = this.queue;
-    for (;;) {
-      const head = queue.peek();
-      if (head === undefined || head.at > untilMs) break;
-      queue.pop();
-      if (head.cancelled) continue;
-      this.nowMs = head.at;
-      if (++this.eventsFired > this.limits.eventsMax) {
-        throw new LimitError(`event limit reached (${this.limits.eventsMax} events) at t=${this.nowMs} ms`);
-      }
-      head.fire();
-    }
+    while (this.step(untilMs));
     if (untilMs > this.nowMs && Number.isFinite(untilMs)) this.nowMs = untilMs;
   }
 
