@@ -2,35 +2,23 @@
  * check, replay and shrink as a user meets them: separate node processes (worker threads included),
  * their exit codes, what they print and the files they write.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type Outcome, ensureBuilt, spawnCli } from '../cli-process.js';
+import { repoRoot } from '../helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cliPath = join(root, 'dist', 'cli', 'main.js');
+const root = repoRoot;
 
-function newestMtimeMs(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function smacksim(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function smacksim(cwd: string, ...args: string[]): Outcome {
+  return spawnCli(cwd, args);
 }
 
 let scratch: string;
 
 beforeAll(() => {
-  const isStale = !existsSync(cliPath) || statSync(cliPath).mtimeMs < newestMtimeMs(join(root, 'src'));
-  if (isStale) execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
+  ensureBuilt();
   scratch = mkdtempSync(join(tmpdir(), 'smacksim-check-'));
   writeFileSync(
     join(scratch, 'phones.json'),

@@ -2,43 +2,18 @@
  * The CLI as a user meets it: a separate node process, its exit code, stdout and stderr. Determinism
  * is checked across processes, which is the promise the printed replay command makes.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type Outcome, ensureBuilt, spawnCli } from '../cli-process.js';
+import { repoRoot } from '../helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cliPath = join(root, 'dist', 'cli', 'main.js');
+const root = repoRoot;
 const blackhole = 'sims/skeleton/resume-after-blackhole.json';
 
-function newestMtimeMs(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function isBuildStale(): boolean {
-  try {
-    return statSync(cliPath).mtimeMs < newestMtimeMs(join(root, 'src'));
-  } catch {
-    return true;
-  }
-}
-
-interface Outcome {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function smacksim(...args: string[]): Outcome {
-  const result = spawnSync(process.execPath, [cliPath, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return spawnCli(root, args);
 }
 
 function runJson(...args: string[]): Record<string, unknown> {
@@ -50,17 +25,8 @@ function runJson(...args: string[]): Record<string, unknown> {
 
 let scratch: string;
 
-function build(): void {
-  try {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`npm run build failed, so the CLI cannot be tested:\n${stdout ?? ''}${stderr ?? ''}`);
-  }
-}
-
 beforeAll(() => {
-  if (isBuildStale()) build();
+  ensureBuilt();
   scratch = mkdtempSync(join(tmpdir(), 'smacksim-cli-'));
 }, 120_000);
 
